@@ -1,0 +1,147 @@
+/**
+ * Internet checksum (RFC 1071) with IPv4/IPv6 pseudo-headers and RFC 1624 incremental update.
+ *
+ * The bulk of the data is summed as native (little-endian) 32-bit words through a Uint32Array view
+ * of the whole underlying ArrayBuffer, split into 16-bit halves and accumulated in float64 (exact up
+ * to 2^53, so no carry handling inside the loop). The one's-complement sum is byte-order
+ * independent (RFC 1071 §2(B)): the little-endian word sum is swapped once at the end when needed.
+ */
+
+let lastBuffer: ArrayBufferLike | undefined;
+let lastWords: Uint32Array = new Uint32Array(0);
+
+function wordsOf(buffer: ArrayBufferLike): Uint32Array {
+  if (buffer !== lastBuffer) {
+    lastBuffer = buffer;
+    lastWords = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  }
+  return lastWords;
+}
+
+/** Fold a non-negative sum (< 2^53) to 16 bits with end-around carry. */
+export function fold(sum: number): number {
+  // Bring it below 2^32 first without bit ops (which truncate to 32 bits).
+  while (sum > 0xffffffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+function swap16(x: number): number {
+  return ((x & 0xff) << 8) | (x >>> 8);
+}
+
+/**
+ * One's-complement sum of `len` bytes at `off`, as big-endian 16-bit words, plus `initial`;
+ * folded to 16 bits, not complemented. An odd trailing byte is padded with zero.
+ */
+export function sum16(b: Uint8Array, off: number, len: number, initial = 0): number {
+  const end = off + len;
+  let s = initial;
+  if (len < 64) {
+    let i = off;
+    for (; i + 1 < end; i += 2) s += (b[i]! << 8) | b[i + 1]!;
+    if (i < end) s += b[i]! << 8;
+    return fold(s);
+  }
+  const base = b.byteOffset;
+  let i = off;
+  // Head: single bytes until the absolute address is 4-byte aligned.
+  while ((base + i) & 3) {
+    s += (i - off) & 1 ? b[i]! : b[i]! << 8;
+    i++;
+  }
+  const words = wordsOf(b.buffer);
+  let w = (base + i) >>> 2;
+  const nWords = (end - i) >>> 2;
+  const wEnd = w + nWords;
+  const wEnd8 = w + (nWords & ~7);
+  let a0 = 0;
+  let a1 = 0;
+  while (w < wEnd8) {
+    const x0 = words[w]!;
+    const x1 = words[w + 1]!;
+    const x2 = words[w + 2]!;
+    const x3 = words[w + 3]!;
+    const x4 = words[w + 4]!;
+    const x5 = words[w + 5]!;
+    const x6 = words[w + 6]!;
+    const x7 = words[w + 7]!;
+    a0 += (x0 & 0xffff) + (x1 & 0xffff) + (x2 & 0xffff) + (x3 & 0xffff);
+    a0 += (x4 & 0xffff) + (x5 & 0xffff) + (x6 & 0xffff) + (x7 & 0xffff);
+    a1 += (x0 >>> 16) + (x1 >>> 16) + (x2 >>> 16) + (x3 >>> 16);
+    a1 += (x4 >>> 16) + (x5 >>> 16) + (x6 >>> 16) + (x7 >>> 16);
+    w += 8;
+  }
+  while (w < wEnd) {
+    const x = words[w]!;
+    a0 += x & 0xffff;
+    a1 += x >>> 16;
+    w++;
+  }
+  // Little-endian words put the byte at each even absolute address in the low half. That byte is a
+  // high (first) byte of a big-endian word when (aligned address - off) is even.
+  let mid = fold(a0 + a1);
+  if (!((i - off) & 1)) mid = swap16(mid);
+  s += mid;
+  i += nWords << 2;
+  for (; i < end; i++) s += (i - off) & 1 ? b[i]! : b[i]! << 8;
+  return fold(s);
+}
+
+/** The Internet checksum of a byte range (the complemented sum); 0 over a correct checksummed range. */
+export function checksum(b: Uint8Array, off: number, len: number, initial = 0): number {
+  return ~sum16(b, off, len, initial) & 0xffff;
+}
+
+/** Pseudo-header sum for IPv4 (RFC 793 §3.1 / RFC 768), addresses as 32-bit numbers. */
+export function pseudoSum4(src: number, dst: number, protocol: number, length: number): number {
+  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length;
+}
+
+/** Pseudo-header sum for IPv6 (RFC 8200 §8.1); addresses are 16 bytes at the given offsets. */
+export function pseudoSum6(
+  src: Uint8Array,
+  srcOff: number,
+  dst: Uint8Array,
+  dstOff: number,
+  nextHeader: number,
+  length: number,
+): number {
+  let s = nextHeader + (length >>> 16) + (length & 0xffff);
+  for (let i = 0; i < 16; i += 2) {
+    s += (src[srcOff + i]! << 8) | src[srcOff + i + 1]!;
+    s += (dst[dstOff + i]! << 8) | dst[dstOff + i + 1]!;
+  }
+  return s;
+}
+
+/**
+ * RFC 1624 eqn. 3: the new checksum after one 16-bit word of the covered data changed from `oldWord`
+ * to `newWord`: HC' = ~(~HC + ~m + m').
+ */
+export function updateChecksum16(oldChecksum: number, oldWord: number, newWord: number): number {
+  return ~fold((~oldChecksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff)) & 0xffff;
+}
+
+/** RFC 1624 for a 32-bit field (e.g. a sequence number or an IPv4 address). */
+export function updateChecksum32(oldChecksum: number, oldValue: number, newValue: number): number {
+  return updateChecksum16(
+    updateChecksum16(oldChecksum, oldValue >>> 16, newValue >>> 16),
+    oldValue & 0xffff,
+    newValue & 0xffff,
+  );
+}
+
+/** Reference byte loop (RFC 1071 as written), for tests and as the benchmark baseline. */
+export function checksumNaive(b: Uint8Array, off: number, len: number, initial = 0): number {
+  let s = initial;
+  const end = off + len;
+  let i = off;
+  for (; i + 1 < end; i += 2) {
+    s += (b[i]! << 8) | b[i + 1]!;
+    if (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  }
+  if (i < end) s += b[i]! << 8;
+  return ~fold(s) & 0xffff;
+}
