@@ -1,0 +1,20 @@
+/**
+ * The contract between `npm run bench` (src/bench/main.ts) and the benchmark suites. A suite lists
+ * cases; each case is one operation measured by the harness. Cases of a suite that name a
+ * `baseline` are also reported as a ratio against that case, measured in the same run.
+ */
+export interface BenchCase {
+  /** Short name, unique within the suite, e.g. `checksum 64KiB`. */
+  name: string;
+  /** The operation measured (one call = one op). */
+  fn: () => void;
+  /** Bytes processed per op, when a GB/s figure makes sense. */
+  bytes?: number;
+  /** Name of another case of this suite to print a speed ratio against (this case's ops/s ÷ baseline's). */
+  baseline?: string;
+}
+
+export interface BenchSuite {
+  name: string;
+  cases(): BenchCase[];
+}
