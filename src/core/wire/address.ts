@@ -7,13 +7,16 @@ export function formatIpv4(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
 
-/** Parse dotted-quad IPv4; returns -1 when the text is not an IPv4 address. */
+/**
+ * Parse dotted-quad IPv4; returns -1 when the text is not an IPv4 address. Leading zeros ("010") are
+ * refused, as inet_pton does, since other parsers read them as octal.
+ */
 export function parseIpv4(s: string): number {
   const parts = s.split('.');
   if (parts.length !== 4) return -1;
   let v = 0;
   for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return -1;
+    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return -1;
     const n = Number(p);
     if (n > 255) return -1;
     v = v * 256 + n;
@@ -102,13 +105,11 @@ export function formatMac(b: Uint8Array, off = 0): string {
   return s;
 }
 
-/** Parse `aa:bb:cc:dd:ee:ff` into out; false if invalid. */
+/** Parse `aa:bb:cc:dd:ee:ff` (or with `-` throughout) into out; false if invalid. */
 export function parseMac(s: string, out: Uint8Array, off = 0): boolean {
-  const parts = s.split(/[:-]/);
+  const parts = s.split(s.includes('-') ? '-' : ':');
   if (parts.length !== 6) return false;
-  for (let i = 0; i < 6; i++) {
-    if (!/^[0-9a-fA-F]{1,2}$/.test(parts[i]!)) return false;
-    out[off + i] = Number.parseInt(parts[i]!, 16);
-  }
+  for (const p of parts) if (!/^[0-9a-fA-F]{1,2}$/.test(p)) return false;
+  for (let i = 0; i < 6; i++) out[off + i] = Number.parseInt(parts[i]!, 16);
   return true;
 }

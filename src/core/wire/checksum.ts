@@ -4,18 +4,34 @@
  * The bulk of the data is summed as native (little-endian) 32-bit words through a Uint32Array view
  * of the whole underlying ArrayBuffer, split into 16-bit halves and accumulated in float64 (exact up
  * to 2^53, so no carry handling inside the loop). The one's-complement sum is byte-order
- * independent (RFC 1071 §2(B)): the little-endian word sum is swapped once at the end when needed.
+ * independent (RFC 1071 §2(B)): the native-order word sum is swapped once at the end when needed.
  */
+
+/** Whether typed arrays use little-endian byte order on this platform (they do on every common one). */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 let lastBuffer: ArrayBufferLike | undefined;
 let lastWords: Uint32Array = new Uint32Array(0);
 
-function wordsOf(buffer: ArrayBufferLike): Uint32Array {
-  if (buffer !== lastBuffer) {
+/**
+ * A Uint32Array over the whole of `buffer`, cached for the last buffer seen. Re-created when the cached
+ * view is too short for `needWords` words (a resizable buffer that grew); `undefined` when even a fresh
+ * view is (a detached buffer), so the caller falls back to bytes.
+ */
+function wordsOf(buffer: ArrayBufferLike, needWords: number): Uint32Array | undefined {
+  if (buffer !== lastBuffer || lastWords.length < needWords) {
     lastBuffer = buffer;
     lastWords = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    if (lastWords.length < needWords) return undefined;
   }
   return lastWords;
+}
+
+function sumBytes(b: Uint8Array, off: number, end: number, s: number): number {
+  let i = off;
+  for (; i + 1 < end; i += 2) s += (b[i]! << 8) | b[i + 1]!;
+  if (i < end) s += b[i]! << 8;
+  return fold(s);
 }
 
 /** Fold a non-negative sum (< 2^53) to 16 bits with end-around carry. */
@@ -38,12 +54,7 @@ function swap16(x: number): number {
 export function sum16(b: Uint8Array, off: number, len: number, initial = 0): number {
   const end = off + len;
   let s = initial;
-  if (len < 64) {
-    let i = off;
-    for (; i + 1 < end; i += 2) s += (b[i]! << 8) | b[i + 1]!;
-    if (i < end) s += b[i]! << 8;
-    return fold(s);
-  }
+  if (len < 64) return sumBytes(b, off, end, s);
   const base = b.byteOffset;
   let i = off;
   // Head: single bytes until the absolute address is 4-byte aligned.
@@ -51,9 +62,10 @@ export function sum16(b: Uint8Array, off: number, len: number, initial = 0): num
     s += (i - off) & 1 ? b[i]! : b[i]! << 8;
     i++;
   }
-  const words = wordsOf(b.buffer);
   let w = (base + i) >>> 2;
   const nWords = (end - i) >>> 2;
+  const words = wordsOf(b.buffer, w + nWords);
+  if (words === undefined) return sumBytes(b, off, end, initial);
   const wEnd = w + nWords;
   const wEnd8 = w + (nWords & ~7);
   let a0 = 0;
@@ -79,10 +91,11 @@ export function sum16(b: Uint8Array, off: number, len: number, initial = 0): num
     a1 += x >>> 16;
     w++;
   }
-  // Little-endian words put the byte at each even absolute address in the low half. That byte is a
-  // high (first) byte of a big-endian word when (aligned address - off) is even.
+  // Each half-word holds the bytes at an even and an odd absolute address. Little-endian puts the even
+  // one in the low byte; it is the first (high) byte of a checksum word when (aligned address - off) is
+  // even, so the sum is then byte-swapped. Big-endian is the mirror case.
   let mid = fold(a0 + a1);
-  if (!((i - off) & 1)) mid = swap16(mid);
+  if (((i - off) & 1) === 0 ? LITTLE_ENDIAN : !LITTLE_ENDIAN) mid = swap16(mid);
   s += mid;
   i += nWords << 2;
   for (; i < end; i++) s += (i - off) & 1 ? b[i]! : b[i]! << 8;
