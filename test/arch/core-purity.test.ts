@@ -1,6 +1,6 @@
 /**
  * src/core is sans-IO and deterministic. dependency-cruiser checks its imports and a Biome override
- * bans platform globals; this test catches what neither sees: `Math.random`, `globalThis`/`window`
+ * bans platform globals; this test catches what neither sees: `Math.random`, `globalThis`
  * reach-arounds and dynamic `import()` in core.
  */
 import assert from 'node:assert/strict';
@@ -39,7 +39,7 @@ export function corePurityViolations(file: string, text: string): string[] {
     if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression)) {
       if (n.expression.text === 'Math' && n.name.text === 'random') at(n, 'Math.random (inject an Rng)');
     }
-    if (ts.isIdentifier(n) && (n.text === 'globalThis' || n.text === 'window')) {
+    if (ts.isIdentifier(n) && n.text === 'globalThis') {
       const parent = n.parent;
       const isDeclName =
         parent && (ts.isVariableDeclaration(parent) || ts.isParameter(parent)) && parent.name === n;
