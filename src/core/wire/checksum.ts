@@ -7,6 +7,8 @@
  * independent (RFC 1071 §2(B)): the native-order word sum is swapped once at the end when needed.
  */
 
+import { CHECKSUM_SIMD_WASM } from './checksum-simd.js';
+
 /** Whether typed arrays use little-endian byte order on this platform (they do on every common one). */
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
@@ -25,6 +27,67 @@ function wordsOf(buffer: ArrayBufferLike, needWords: number): Uint32Array | unde
     if (lastWords.length < needWords) return undefined;
   }
   return lastWords;
+}
+
+/**
+ * The WebAssembly SIMD path (checksum-simd.wat): for large buffers the bytes are copied into the
+ * module's memory (one `set`, ~30 GB/s) and summed 64 bytes per iteration. Undefined where
+ * WebAssembly or its SIMD extension is missing; the JavaScript loop then does all the work.
+ */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+/** The part of the WebAssembly JS API used here (standard in browsers and Node; no DOM lib needed). */
+declare const WebAssembly:
+  | {
+      validate(bytes: Uint8Array): boolean;
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+    }
+  | undefined;
+
+interface SimdSummer {
+  readonly memory: WasmMemory;
+  bytes: Uint8Array;
+  readonly sum16le: (n: number) => number;
+}
+
+/** Below this many bytes the copy into wasm memory costs more than it saves. */
+export const SIMD_MIN_BYTES = 2048;
+
+function loadSimd(): SimdSummer | undefined {
+  if (typeof WebAssembly !== 'object' || WebAssembly === undefined) return undefined;
+  if (!WebAssembly.validate(CHECKSUM_SIMD_WASM)) return undefined;
+  try {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(CHECKSUM_SIMD_WASM), {});
+    const memory = instance.exports.mem as WasmMemory;
+    const sum16le = instance.exports.sum16le as (n: number) => number;
+    return { memory, bytes: new Uint8Array(memory.buffer), sum16le };
+  } catch {
+    return undefined;
+  }
+}
+
+let simd: SimdSummer | undefined | null = null;
+
+/** Whether the SIMD path is in use (for benchmarks and tests). */
+export function checksumUsesSimd(): boolean {
+  if (simd === null) simd = loadSimd();
+  return simd !== undefined;
+}
+
+/** Folded little-endian word sum of b[off, off+len) through wasm memory. */
+function simdSum(m: SimdSummer, b: Uint8Array, off: number, len: number): number {
+  const padded = (len + 15) & ~15;
+  if (padded > m.bytes.length) {
+    m.memory.grow(Math.ceil((padded - m.bytes.length) / 65536));
+    m.bytes = new Uint8Array(m.memory.buffer);
+  }
+  m.bytes.set(b.subarray(off, off + len), 0);
+  m.bytes.fill(0, len, padded);
+  return m.sum16le(len);
 }
 
 function sumBytes(b: Uint8Array, off: number, end: number, s: number): number {
@@ -52,6 +115,20 @@ function swap16(x: number): number {
  * folded to 16 bits, not complemented. An odd trailing byte is padded with zero.
  */
 export function sum16(b: Uint8Array, off: number, len: number, initial = 0): number {
+  const s = initial;
+  if (len >= SIMD_MIN_BYTES) {
+    if (simd === null) simd = loadSimd();
+    if (simd !== undefined) {
+      // Memory starts at offset 0, so the first byte is the low half of a little-endian lane.
+      const le = simdSum(simd, b, off, len);
+      return fold(s + (LITTLE_ENDIAN ? swap16(le) : le));
+    }
+  }
+  return sum16Js(b, off, len, initial);
+}
+
+/** `sum16` in JavaScript only (the path for small buffers, and everywhere without wasm SIMD). */
+export function sum16Js(b: Uint8Array, off: number, len: number, initial = 0): number {
   const end = off + len;
   let s = initial;
   if (len < 64) return sumBytes(b, off, end, s);

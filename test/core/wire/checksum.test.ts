@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import {
   checksum,
   checksumNaive,
+  checksumUsesSimd,
   fold,
   pseudoSum4,
   pseudoSum6,
+  SIMD_MIN_BYTES,
   sum16,
+  sum16Js,
   updateChecksum16,
   updateChecksum32,
 } from '../../../src/core/wire/checksum.js';
@@ -89,10 +95,51 @@ describe('checksum', () => {
           const b = pool.subarray(byteOff);
           assert.equal(checksum(b, start, len, initial), checksumNaive(b, start, len, initial));
           assert.equal(sum16(b, start, len, initial), refSum(b, start, len, initial));
+          assert.equal(sum16Js(b, start, len, initial), refSum(b, start, len, initial));
         },
       ),
       { numRuns: 600 },
     );
+  });
+
+  test('the WebAssembly SIMD path is used on this runtime and agrees with the JS path', () => {
+    // Node 20 has wasm SIMD; where a runtime lacks it the JS path serves alone.
+    assert.ok(checksumUsesSimd(), 'wasm SIMD unavailable');
+    const pool = randomBytes(300_000, 5);
+    const lengths = [
+      SIMD_MIN_BYTES - 1,
+      SIMD_MIN_BYTES,
+      SIMD_MIN_BYTES + 1,
+      4095,
+      65535,
+      65536,
+      65537,
+      262_143,
+      262_145,
+    ];
+    for (const len of lengths) {
+      for (const start of [0, 1, 2, 3]) {
+        const want = refSum(pool, start, len);
+        assert.equal(sum16(pool, start, len), want, `len ${len} start ${start}`);
+        assert.equal(sum16Js(pool, start, len), want, `js len ${len} start ${start}`);
+      }
+    }
+    // Larger than the module's initial memory (128 KiB): it grows, and keeps working afterwards.
+    assert.equal(checksum(pool, 7, 299_000), checksumNaive(pool, 7, 299_000));
+    assert.equal(checksum(pool, 0, 70_000), checksumNaive(pool, 0, 70_000));
+  });
+
+  test('the embedded wasm bytes are the assembly of checksum-simd.wat', async () => {
+    const root = new URL('../../../', import.meta.url);
+    let dir = fileURLToPath(root);
+    while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+    const script = join(dir, 'scripts', 'build-wasm.mjs');
+    const { assemble, render } = (await import(pathToFileURL(script).href)) as {
+      assemble(): Promise<Uint8Array>;
+      render(b: Uint8Array): string;
+    };
+    const text = render(await assemble());
+    assert.equal(readFileSync(join(dir, 'src', 'core', 'wire', 'checksum-simd.ts'), 'utf8'), text);
   });
 
   test('independent Uint8Arrays of random content and size agree with the byte loop', () => {
