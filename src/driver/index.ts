@@ -1,0 +1,5 @@
+/** Drivers: bind sans-IO endpoints to a virtual clock (`SimDriver`) or to real time (`RealtimeDriver`). */
+export type { RealtimeOptions, RealtimeStats } from './realtime.js';
+export { RealtimeDriver } from './realtime.js';
+export type { RunOptions, RunResult, SimStats, StopReason } from './sim.js';
+export { SimDriver, SimLivelockError } from './sim.js';
