@@ -103,6 +103,18 @@ export function reasmDropReason(o: ReasmOutcome, v6: boolean): DropReason {
       return DropReason.Ok;
     case ReasmOutcome.NotFragment:
       return DropReason.Unsupported;
+    case ReasmOutcome.Duplicate:
+      return DropReason.ReasmDuplicate;
+    case ReasmOutcome.Overlap:
+      return DropReason.ReasmOverlap;
+    case ReasmOutcome.Inconsistent:
+      return DropReason.ReasmInconsistent;
+    case ReasmOutcome.Oversize:
+      return DropReason.ReasmOversize;
+    case ReasmOutcome.NoMemory:
+      return DropReason.ReasmNoMemory;
+    case ReasmOutcome.TooManyDatagrams:
+      return DropReason.ReasmTooManyDatagrams;
     default:
       return v6 ? DropReason.Ipv6BadFragment : DropReason.Ipv4BadFragment;
   }

@@ -43,6 +43,15 @@ export enum DropReason {
   // pcap
   PcapBadMagic,
   PcapBadBlock,
+  // Added later; appended so earlier numbers stay stable.
+  NdpTooManyOptions,
+  ReasmDuplicate,
+  ReasmOverlap,
+  ReasmInconsistent,
+  ReasmOversize,
+  ReasmNoMemory,
+  ReasmTooManyDatagrams,
+  NeighborQueueFull,
 }
 
 /** Stable, human-readable name of a drop reason (for counters and messages). */

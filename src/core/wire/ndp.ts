@@ -274,7 +274,7 @@ export class NdpRepr {
    * Drops: not an NDP type → `IcmpUnknownType`; code ≠ 0 → `IcmpBadCode`; shorter than the fixed
    * part → `IcmpTruncated`; multicast NS/NA target or redirect destination → `BadAddress`; an option
    * of length 0, running past the message, or malformed (prefix info ≠ 32 bytes, MTU ≠ 8), or more
-   * than `NDP_MAX_OPTIONS` options → `NdpBadOption`.
+   * than `NDP_MAX_OPTIONS` options → `NdpTooManyOptions`.
    */
   parse(v: Icmpv6View): DropReason {
     const type = v.type;
@@ -324,7 +324,7 @@ export class NdpRepr {
       const len = b[p + 1]! << 3;
       // RFC 4861 §4.6: a length of 0 is invalid and the whole packet is discarded.
       if (len === 0 || len > end - p) return DropReason.NdpBadOption;
-      if (this.optionCount === NDP_MAX_OPTIONS) return DropReason.NdpBadOption;
+      if (this.optionCount === NDP_MAX_OPTIONS) return DropReason.NdpTooManyOptions;
       const r = this.options[this.optionCount]!.parse(b, p, len);
       if (r) return r;
       this.optionCount++;

@@ -293,7 +293,7 @@ describe('ndp drops', () => {
     const [ok, r] = parseMessage(message(Icmpv6Type.RouterSolicit, ...many));
     assert.equal(ok, DropReason.Ok);
     assert.equal(r.optionCount, NDP_MAX_OPTIONS);
-    assert.equal(parseMessage(message(Icmpv6Type.RouterSolicit, ...many, SLLA))[0], DropReason.NdpBadOption);
+    assert.equal(parseMessage(message(Icmpv6Type.RouterSolicit, ...many, SLLA))[0], DropReason.NdpTooManyOptions);
     const built = new NdpRepr().reset(Icmpv6Type.RouterSolicit);
     for (let i = 0; i < NDP_MAX_OPTIONS; i++) assert.ok(built.addMtu(i));
     assert.equal(built.addMtu(1), undefined);
