@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { formatEvent, formatScript, parseScript, type Script } from '../../../src/drill/parser/index.js';
+import { variantConfig } from '../../../src/drill/variants.js';
 
 /** The shared folder: $WIRESTACK_SHARED, else `shared/` beside the checkout. */
 function sharedDir(): string | undefined {
@@ -36,25 +37,12 @@ function pktFiles(dir: string): string[] {
 }
 
 /**
- * The defines the google runner passes (LANGUAGE.md §11), per IP version. The PSP scripts also
+ * The defines the google runner passes (src/drill/variants.ts), per IP version. The PSP scripts also
  * need `-D MSS=<n>` from their own runner (not part of the corpus); any valid MSS will do here.
  */
 const DEFINES = {
-  ipv4: {
-    TFO_COOKIE: '3021b9d889017eeb',
-    TFO_COOKIE_ZERO: 'b7c12350a90dc8f5',
-    CMSG_LEVEL_IP: 'SOL_IP',
-    CMSG_TYPE_RECVERR: 'IP_RECVERR',
-    CODE: 'host_unreachable',
-    MSS: '1460',
-  },
-  ipv6: {
-    TFO_COOKIE: 'c1d1e9742a47a9bc',
-    TFO_COOKIE_ZERO: '82af1a8f9a205c34',
-    CMSG_LEVEL_IP: 'SOL_IPV6',
-    CMSG_TYPE_RECVERR: 'IPV6_RECVERR',
-    MSS: '1440',
-  },
+  ipv4: { ...variantConfig('ipv4').defines, MSS: '1460' },
+  ipv6: { ...variantConfig('ipv6').defines, MSS: '1440' },
 } as const;
 
 /** Drops positions (and the file name), for comparing trees parsed from different text. */
