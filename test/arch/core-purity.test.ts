@@ -1,6 +1,6 @@
 /**
- * src/core is sans-IO and deterministic. dependency-cruiser checks its imports and a Biome override
- * bans platform globals; this test catches what neither sees: `Math.random`, `globalThis`
+ * src/core is sans-IO and deterministic. dependency-cruiser checks its imports and an ESLint override
+ * bans platform globals and Math.random; this test catches the rest: `Math.random` again, `globalThis`
  * reach-arounds and dynamic `import()` in core.
  */
 import assert from 'node:assert/strict';

@@ -57,7 +57,7 @@ export function describeToken(t: Token): string {
     case 'option':
       return `option '--${t.text}'`;
     case 'ellipsis':
-      return `'...'`;
+      return '\'...\'';
     case 'ipv4':
       return `IPv4 address ${t.text}`;
     case 'ipv6':

@@ -174,7 +174,7 @@ function parsePrimary(c: Cursor): Expr {
       if (t.text === '(') {
         c.advance();
         const e = parseExpr(c);
-        c.expectChar(')', `')' to close the parenthesized expression`);
+        c.expectChar(')', '\')\' to close the parenthesized expression');
         return e;
       }
       break;
@@ -188,7 +188,7 @@ function parseList(c: Cursor): ListExpr {
   if (!c.acceptChar(']')) {
     items.push(parseExpr(c));
     while (c.acceptChar(',')) items.push(parseExpr(c));
-    c.expectChar(']', `',' or ']' in the list`);
+    c.expectChar(']', '\',\' or \']\' in the list');
   }
   return { line: at.line, col: at.col, kind: 'list', items };
 }
@@ -354,6 +354,6 @@ function parseBrace(c: Cursor): Expr {
 function braceList(c: Cursor, at: { line: number; col: number }, first: Expr): Expr {
   const items: Expr[] = [first];
   while (c.acceptChar(',')) items.push(parseExpr(c));
-  c.expectChar('}', `',' or '}' in the {...} list`);
+  c.expectChar('}', '\',\' or \'}\' in the {...} list');
   return { line: at.line, col: at.col, kind: 'braceList', items };
 }

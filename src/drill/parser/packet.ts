@@ -107,14 +107,14 @@ function parseEncapsulation(c: Cursor): Encapsulation | undefined {
       if (c.acceptChar(':')) return { line: at.line, col: at.col, kind: 'gre', header: undefined };
       c.acceptChar(',');
       const header = parseGreHeader(c, "':' or a GRE header ('flags ...')");
-      c.expectChar(':', `':' after the GRE header`);
+      c.expectChar(':', '\':\' after the GRE header');
       return { line: at.line, col: at.col, kind: 'gre', header };
     }
     case 'mpls': {
       c.advance();
       const entries: MplsEntry[] = [];
       while (c.isChar('(')) entries.push(parseMplsEntry(c));
-      c.expectChar(':', `an MPLS entry '(label ...)' or ':'`);
+      c.expectChar(':', 'an MPLS entry \'(label ...)\' or \':\'');
       return { line: at.line, col: at.col, kind: 'mpls', entries };
     }
     default:
@@ -143,7 +143,7 @@ function parseOptIpInfo(c: Cursor): IpInfo | undefined {
     tos = parseTosSpec(c);
     if (c.acceptChar(',')) flowLabel = parseFlowLabel(c);
   }
-  if (!c.acceptChar(')') && !c.acceptChar(']')) c.fail(`')' or ']' to close the IP annotation`);
+  if (!c.acceptChar(')') && !c.acceptChar(']')) c.fail('\')\' or \']\' to close the IP annotation');
   return { line: at.line, col: at.col, open: open.text === '(' ? '(' : '[', tos, flowLabel, ttl };
 }
 
@@ -182,7 +182,7 @@ function parseFlowLabel(c: Cursor): number {
 function parseOptPorts(c: Cursor): PortPair | undefined {
   if (!c.is('int')) return undefined;
   const s = c.advance();
-  c.expectChar('>', `'>' between the source and destination ports`);
+  c.expectChar('>', '\'>\' between the source and destination ports');
   const d = c.expectInt('a destination port');
   if (!isU16(s.value)) c.semantic(posOf(s), `source port ${s.text} out of range`);
   if (!isU16(d.value)) c.semantic(posOf(d), `destination port ${d.text} out of range`);
@@ -193,7 +193,7 @@ function parseUdp(c: Cursor, ip: IpInfo | undefined): UdpDatagram {
   const at = posOf(c.advance());
   if (ip?.tos?.kind === 'ecn') c.semantic(ip, 'ECN can only be used with TCP packets');
   const ports = parseOptPorts(c);
-  c.expectChar('(', `'(' and the UDP payload length`);
+  c.expectChar('(', '\'(\' and the UDP payload length');
   const len = c.expectInt('the UDP payload length');
   c.expectChar(')');
   if (!isU16(len.value)) c.semantic(posOf(len), 'UDP payload size out of range');
@@ -223,18 +223,18 @@ function parseIcmp(c: Cursor): IcmpMessage {
     } else {
       c.fail("the echoed packet: 'start:end(len)', 'udp(N)' or 'raw(N)'");
     }
-    c.expectChar(']', `']' to close the echoed packet`);
+    c.expectChar(']', '\']\' to close the echoed packet');
   }
   return { line: at.line, col: at.col, proto: 'icmp', type, code, mtu, id, echoed };
 }
 
 function parseSeq(c: Cursor): SeqRange {
   const s = c.expectInt("a sequence range 'start:end(len)'");
-  c.expectChar(':', `':' in the sequence range 'start:end(len)'`);
+  c.expectChar(':', '\':\' in the sequence range \'start:end(len)\'');
   const e = c.expectInt("the end of the sequence range 'start:end(len)'");
-  c.expectChar('(', `'(' and the payload length in 'start:end(len)'`);
+  c.expectChar('(', '\'(\' and the payload length in \'start:end(len)\'');
   const n = c.expectInt("the payload length in 'start:end(len)'");
-  c.expectChar(')', `')' after the payload length`);
+  c.expectChar(')', '\')\' after the payload length');
   if (!isU32(s.value)) c.semantic(posOf(s), 'TCP start sequence number out of range');
   if (!isU32(e.value)) c.semantic(posOf(e), 'TCP end sequence number out of range');
   if (!isU16(n.value)) c.semantic(posOf(n), 'TCP payload size out of range');
@@ -252,8 +252,8 @@ function parseTcp(c: Cursor, direction: Direction): TcpSegment {
   let psp: PspEncap | undefined;
   if (c.isKw('encap')) {
     const e = posOf(c.advance());
-    c.expectKw('psp', `'psp' after 'encap'`);
-    c.expectKw('spi', `'spi' after 'encap psp'`);
+    c.expectKw('psp', '\'psp\' after \'encap\'');
+    c.expectKw('spi', '\'spi\' after \'encap psp\'');
     const spi = c.tok.kind === 'hex' ? c.advance() : c.expectInt('a PSP SPI value');
     if (!isU32(spi.value)) c.semantic(posOf(spi), 'PSP spi out of range');
     psp = { line: e.line, col: e.col, spi: spi.value };
@@ -285,7 +285,7 @@ function parseTcp(c: Cursor, direction: Direction): TcpSegment {
     const open = posOf(c.advance());
     if (c.is('ellipsis')) {
       c.advance();
-      c.expectChar('>', `'>' after '<...'`);
+      c.expectChar('>', '\'>\' after \'<...\'');
       optionsAny = true;
       if (direction !== 'outbound')
         c.semantic(open, '<...> for TCP options can only be used with outbound packets');
@@ -417,7 +417,7 @@ const OPTION_NAMES = 'a TCP option (nop, eol, mss, wscale, sackOK, sack, TS, md5
 function parseTcpOptions(c: Cursor): TcpOption[] {
   const list: TcpOption[] = [parseTcpOption(c)];
   while (c.acceptChar(',')) list.push(parseTcpOption(c));
-  c.expectChar('>', `',' or '>' in the TCP option list`);
+  c.expectChar('>', '\',\' or \'>\' in the TCP option list');
   return list;
 }
 
@@ -449,7 +449,7 @@ function parseTcpOption(c: Cursor): TcpOption {
       const blocks: SackBlock[] = [];
       do {
         const l = c.expectInt("a SACK block 'left:right'");
-        c.expectChar(':', `':' in the SACK block`);
+        c.expectChar(':', '\':\' in the SACK block');
         const r = c.expectInt('the right edge of the SACK block');
         if (!isU32(l.value)) c.semantic(posOf(l), 'TCP SACK left sequence number out of range');
         if (!isU32(r.value)) c.semantic(posOf(r), 'TCP SACK right sequence number out of range');
@@ -459,9 +459,9 @@ function parseTcpOption(c: Cursor): TcpOption {
     }
     case 'TS': {
       c.advance();
-      c.expectKw('val', `'val' after 'TS'`);
+      c.expectKw('val', '\'val\' after \'TS\'');
       const val = c.expectInt('a TS val value');
-      c.expectKw('ecr', `'ecr' after the TS val`);
+      c.expectKw('ecr', '\'ecr\' after the TS val');
       const ecr = c.expectInt('a TS ecr value');
       if (!isU32(val.value)) c.semantic(posOf(val), 'ts val out of range');
       if (!isU32(ecr.value)) c.semantic(posOf(ecr), 'ecr val out of range');
@@ -518,7 +518,7 @@ function parseAccEcn(c: Cursor): TcpOption {
   const at = posOf(c.advance());
   const first = c.tok;
   if (first.kind !== 'keyword' || (first.text !== 'e0b' && first.text !== 'e1b')) {
-    return c.fail(`'e0b' or 'e1b' after 'ECN'`);
+    return c.fail('\'e0b\' or \'e1b\' after \'ECN\'');
   }
   const order: 0 | 1 = first.text === 'e0b' ? 0 : 1;
   const names: AccEcnField['name'][] = order === 0 ? ['e0b', 'ceb', 'e1b'] : ['e1b', 'ceb', 'e0b'];
@@ -574,24 +574,24 @@ export function parseGreHeader(c: Cursor, what: string): GreHeader {
       flagNames.push(name);
       flags |= GRE_FLAG_BITS[name];
     } while (c.acceptChar(','));
-    c.expectChar(']', `',' or ']' in the GRE flag list`);
+    c.expectChar(']', '\',\' or \']\' in the GRE flag list');
   } else {
     const v = anyInt(c, "'[' and GRE flags, or an integer");
     if (!isU16(v.value)) c.semantic(posOf(v), 'GRE flags out of range for 16 bits');
     flags = v.value;
   }
   c.acceptChar(',');
-  c.expectKw('sum', `'sum' in the GRE header`);
+  c.expectKw('sum', '\'sum\' in the GRE header');
   const sum = anyInt(c, 'a GRE checksum value');
   c.acceptChar(',');
-  c.expectKw('off', `'off' in the GRE header`);
+  c.expectKw('off', '\'off\' in the GRE header');
   const off = anyInt(c, 'a GRE offset value');
   c.acceptChar(',');
-  c.expectKw('key', `'key' in the GRE header`);
+  c.expectKw('key', '\'key\' in the GRE header');
   c.acceptChar('=');
   const key = anyInt(c, 'a GRE key value');
   c.acceptChar(',');
-  c.expectKw('seq', `'seq' in the GRE header`);
+  c.expectKw('seq', '\'seq\' in the GRE header');
   const seq = anyInt(c, 'a GRE sequence number');
   for (const [v, bits] of [
     [sum, 16],
@@ -617,10 +617,10 @@ export function parseGreHeader(c: Cursor, what: string): GreHeader {
 /** `(label L, tc T, [[S],] ttl X)` */
 export function parseMplsEntry(c: Cursor): MplsEntry {
   const at = posOf(c.expectChar('('));
-  c.expectKw('label', `'label' in the MPLS entry`);
+  c.expectKw('label', '\'label\' in the MPLS entry');
   const label = c.expectInt('an MPLS label');
   c.expectChar(',');
-  c.expectKw('tc', `'tc' in the MPLS entry`);
+  c.expectKw('tc', '\'tc\' in the MPLS entry');
   const tc = c.expectInt('an MPLS traffic class');
   c.expectChar(',');
   let bottom = false;
@@ -632,9 +632,9 @@ export function parseMplsEntry(c: Cursor): MplsEntry {
     c.expectChar(',');
     bottom = true;
   }
-  c.expectKw('ttl', `'ttl' in the MPLS entry`);
+  c.expectKw('ttl', '\'ttl\' in the MPLS entry');
   const ttl = c.expectInt('an MPLS TTL');
-  c.expectChar(')', `')' to close the MPLS entry`);
+  c.expectChar(')', '\')\' to close the MPLS entry');
   if (!(Number.isInteger(label.value) && label.value >= 0 && label.value <= 0xfffff)) {
     c.semantic(posOf(label), `MPLS label ${label.text} out of range for 20 bits`);
   }

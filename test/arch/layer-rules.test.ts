@@ -1,0 +1,58 @@
+/**
+ * The layer rules must be able to fail: lint a core file that uses platform globals, and run
+ * dependency-cruiser over a core file that imports node:fs and an upper layer.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+
+function projectRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
+  return d;
+}
+const root = projectRoot();
+
+test('ESLint bans platform globals and Math.random in src/core, not elsewhere', async () => {
+  const eslint = new ESLint({ cwd: root });
+  const code = 'export const t = Date.now() + Math.random() + performance.now();\nsetTimeout(() => {}, 1);\n';
+  const [core] = await eslint.lintText(code, { filePath: join(root, 'src/core/util/fake.ts') });
+  const rules = core!.messages.map((m) => m.ruleId).sort();
+  assert.deepEqual(rules, [
+    'no-restricted-globals',
+    'no-restricted-globals',
+    'no-restricted-globals',
+    'no-restricted-properties',
+  ]);
+  const [cli] = await eslint.lintText(code, { filePath: join(root, 'src/cli/fake.ts') });
+  assert.deepEqual(cli!.messages, []);
+});
+
+test('dependency-cruiser refuses platform imports and upward imports from src/core', () => {
+  const dir = mkdtempSync(join(root, 'src', 'core', 'tmp-layer-'));
+  try {
+    writeFileSync(
+      join(dir, 'bad.ts'),
+      "import { readFileSync } from 'node:fs';\nimport { run } from '../../cli/main.js';\nexport const x = [readFileSync, run];\n",
+    );
+    let out = '';
+    try {
+      execFileSync(join(root, 'node_modules', '.bin', 'depcruise'), [dir, '--config', '.dependency-cruiser.cjs'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+      assert.fail('dependency-cruiser passed a core file importing node:fs and src/cli');
+    } catch (e) {
+      out = String((e as { stdout?: string }).stdout ?? e);
+    }
+    assert.match(out, /core-no-platform/);
+    assert.match(out, /core-no-upper-layer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
