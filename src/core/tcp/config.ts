@@ -1,0 +1,115 @@
+/**
+ * `TcpConfig`: everything a TCB reads from its stack's sysctls and its socket's options, resolved
+ * once when the connection is created (like Linux, a connection keeps the values it started with).
+ *
+ * `tcpConfig(sysctls, opts)` applies the `linux` profile: IW10, initial RTO 1 s, minimum RTO
+ * `tcp_rto_min_us` (200 ms), delayed ACK 40 ms..200 ms with quick-ack at connection start,
+ * TIME-WAIT 60 s, `tcp_syn_retries` / `tcp_synack_retries` with exponential backoff.
+ */
+import type { Sysctls } from '../stack/sysctl.js';
+import { INITIAL_RTO_US } from './rtt.js';
+
+/** RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option (Linux `TCP_MSS_DEFAULT`). */
+export const DEFAULT_PEER_MSS = 536;
+/** Linux `TCP_MIN_MSS`. */
+export const MIN_MSS = 88;
+/** Linux `TCP_TIMEWAIT_LEN`: TIME-WAIT lasts 60 s, not 2·MSL. */
+export const TIME_WAIT_US = 60_000_000;
+/** Linux `TCP_DELACK_MIN` / `TCP_ATO_MIN` and `TCP_DELACK_MAX`. */
+export const DELACK_MIN_US = 40_000;
+export const DELACK_MAX_US = 200_000;
+/** Linux `TCP_MAX_QUICKACKS`. */
+export const MAX_QUICKACKS = 16;
+/** RFC 7323 §2.3: the largest shift count. */
+export const MAX_WSCALE = 14;
+
+export interface TcpSocketOptions {
+  /** TCP_MAXSEG (0 = from the route: `mtuMss`). */
+  maxSeg?: number;
+  /** The MSS the path allows (MTU − 40 for IPv4, MTU − 60 for IPv6). Default 1460. */
+  mtuMss?: number;
+  /** SO_RCVBUF as set by the application (Linux doubles it); undefined = tcp_rmem[1]. */
+  rcvBuf?: number;
+  /** SO_SNDBUF as set by the application (Linux doubles it); undefined = tcp_wmem[1]. */
+  sndBuf?: number;
+  /** TCP_NODELAY. */
+  nodelay?: boolean;
+}
+
+export interface TcpConfig {
+  /** The MSS we advertise in our SYN (advmss). */
+  advMss: number;
+  /** The largest segment the path takes (before options). */
+  mtuMss: number;
+  /** Receive and send queue sizes in bytes (ring capacities). */
+  rcvBuf: number;
+  sndBuf: number;
+  /** The window scale shift we offer (RFC 7323), or -1 when window scaling is off. */
+  rcvWscale: number;
+  sack: boolean;
+  timestamps: boolean;
+  nodelay: boolean;
+  /** Initial congestion window in segments (IW10). */
+  initCwnd: number;
+  rtoInitUs: number;
+  rtoMinUs: number;
+  rtoMaxUs: number;
+  delAckMinUs: number;
+  delAckMaxUs: number;
+  timeWaitUs: number;
+  /** FIN-WAIT-2 lifetime of a closed (orphaned) connection, `tcp_fin_timeout`. */
+  finTimeoutUs: number;
+  synRetries: number;
+  synackRetries: number;
+  /** Retransmissions of data before the connection is given up (`tcp_retries2`). */
+  retries2: number;
+  /** Minimum gap between answers to out-of-window segments (`tcp_invalid_ratelimit`), µs. */
+  invalidRatelimitUs: number;
+}
+
+/**
+ * The shift Linux offers for a receive space of `space` bytes: the smallest that makes the space
+ * fit 16 bits, at most 14 (tcp_select_initial_window).
+ */
+export function wscaleFor(space: number): number {
+  let ws = 0;
+  while (space > 0xffff && ws < MAX_WSCALE) {
+    space = Math.floor(space / 2);
+    ws++;
+  }
+  return ws;
+}
+
+export function tcpConfig(sysctls: Sysctls, opts: TcpSocketOptions = {}): TcpConfig {
+  const rmem = sysctls.ints('net.ipv4.tcp_rmem');
+  const wmem = sysctls.ints('net.ipv4.tcp_wmem');
+  const mtuMss = opts.mtuMss ?? 1460;
+  const advMss = opts.maxSeg !== undefined && opts.maxSeg > 0 ? Math.min(opts.maxSeg, mtuMss) : mtuMss;
+  const rcvBuf = opts.rcvBuf !== undefined ? 2 * opts.rcvBuf : rmem[1]!;
+  const sndBuf = opts.sndBuf !== undefined ? 2 * opts.sndBuf : wmem[1]!;
+  // A locked buffer (SO_RCVBUF) bounds the offered scale; otherwise the largest the stack allows.
+  const space =
+    opts.rcvBuf !== undefined ? rcvBuf : Math.max(rmem[2]!, sysctls.int('net.core.rmem_max'));
+  return {
+    advMss: Math.max(MIN_MSS, advMss),
+    mtuMss,
+    rcvBuf,
+    sndBuf,
+    rcvWscale: sysctls.int('net.ipv4.tcp_window_scaling') ? wscaleFor(space) : -1,
+    sack: sysctls.int('net.ipv4.tcp_sack') !== 0,
+    timestamps: sysctls.int('net.ipv4.tcp_timestamps') !== 0,
+    nodelay: opts.nodelay ?? false,
+    initCwnd: 10,
+    rtoInitUs: INITIAL_RTO_US,
+    rtoMinUs: sysctls.int('net.ipv4.tcp_rto_min_us'),
+    rtoMaxUs: sysctls.int('net.ipv4.tcp_rto_max_ms') * 1000,
+    delAckMinUs: DELACK_MIN_US,
+    delAckMaxUs: DELACK_MAX_US,
+    timeWaitUs: TIME_WAIT_US,
+    finTimeoutUs: sysctls.int('net.ipv4.tcp_fin_timeout') * 1_000_000,
+    synRetries: sysctls.int('net.ipv4.tcp_syn_retries'),
+    synackRetries: sysctls.int('net.ipv4.tcp_synack_retries'),
+    retries2: sysctls.int('net.ipv4.tcp_retries2'),
+    invalidRatelimitUs: sysctls.int('net.ipv4.tcp_invalid_ratelimit') * 1000,
+  };
+}

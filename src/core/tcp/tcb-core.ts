@@ -1,0 +1,862 @@
+/**
+ * `TcbCore`: the state of one TCP connection (RFC 9293 §3.3.1) and everything but segment
+ * arrival: user calls, output, timers. `Tcb` (tcb.ts) adds `input`, which runs input.ts; the split
+ * keeps input.ts free of an import cycle. Use `Tcb`.
+ *
+ * - Output goes through the injected `SegmentSink` (segment.ts); nothing is committed before the
+ *   sink accepted the segment.
+ * - User calls (§3.10.1–3.10.5): `connect`, `send`, `recv`, `shutdownWrite`, `close`, `abort`, and
+ *   readiness (`pollEvents`, `readable`, `writable`, `eof`, `error`, `takeError`). Errors are Linux
+ *   errno values; calls that fail return a negative errno.
+ * - Timers are deadline fields (`rtxAt`, `delayedAckAt`, `persistAt`, `timeWaitAt`, `finWait2At`):
+ *   `pollAt()` is the earliest, `poll(now)` runs the ones due (§3.10.8).
+ *
+ * Sequence variables carry their RFC names (`snd.una`, `rcv.nxt`, …). The send queue is a ByteRing
+ * whose head is SND.UNA once the SYN is acknowledged; retransmission re-reads it. The receive queue
+ * is a ByteRing whose tail is RCV.NXT, with an Assembler for out-of-order data written in place.
+ *
+ * Congestion control here is a minimal Reno (IW10, slow start, congestion avoidance, RTO →
+ * one segment) until the pluggable module exists; loss recovery is go-back-N from SND.UNA on RTO.
+ */
+import { ERRNO, LINUX } from '../socket/linux.js';
+import { Assembler } from '../storage/assembler.js';
+import { ByteRing } from '../storage/ring.js';
+import { earliest, type Instant } from '../time/time.js';
+import { seqAdd, seqGt, seqLt, seqSub } from '../util/seq.js';
+import { TcpFlag, TcpRepr } from '../wire/tcp.js';
+import { TCP_MAX_OPTIONS_LEN } from '../wire/tcp-options.js';
+import { DEFAULT_PEER_MSS, MAX_QUICKACKS, MAX_WSCALE, MIN_MSS, type TcpConfig } from './config.js';
+import { FALLBACK_RTO_US, RttEstimator } from './rtt.js';
+import { type SegmentSink, TcpState } from './segment.js';
+
+/** Send sequence variables (RFC 9293 §3.3.1), plus the highest sequence number ever sent. */
+export class SendSequence {
+  una = 0;
+  nxt = 0;
+  wnd = 0;
+  wl1 = 0;
+  wl2 = 0;
+  /** Highest SND.NXT reached (SND.NXT goes back to SND.UNA on a retransmission timeout). */
+  max = 0;
+  /** Largest window the peer ever offered (RFC 5961 §5 MAX.SND.WND). */
+  maxWnd = 0;
+}
+
+/** Receive sequence variables (RFC 9293 §3.3.1). */
+export class ReceiveSequence {
+  nxt = 0;
+  /** The window last advertised, bytes. */
+  wnd = 0;
+  /** The largest right edge ever advertised (RFC 7323 §2.4): the window never shrinks below it. */
+  mwndSeq = 0;
+}
+
+const TS_OPTION_LEN = 12; // nop, nop, timestamps
+
+export class TcbCore {
+  state: TcpState = TcpState.CLOSED;
+  localPort = 0;
+  remotePort = 0;
+  readonly snd = new SendSequence();
+  readonly rcv = new ReceiveSequence();
+  iss = 0;
+  irs = 0;
+
+  readonly sndQueue: ByteRing;
+  readonly rcvQueue: ByteRing;
+  readonly ooo = new Assembler();
+  readonly rtt: RttEstimator;
+
+  // ---- negotiated options (RFC 9293 §3.7.1, RFC 7323, RFC 2018) ----
+  /** The peer's MSS option (536 when absent). */
+  peerMss = DEFAULT_PEER_MSS;
+  /** Payload bytes per full segment we send (options for timestamps deducted). */
+  sndMss = DEFAULT_PEER_MSS;
+  /** Estimate of the peer's segment size, for the delayed-ACK rule (Linux rcv_mss). */
+  rcvMss = DEFAULT_PEER_MSS;
+  sndWscale = 0;
+  rcvWscale = 0;
+  wsOk = false;
+  tsOk = false;
+  sackOk = false;
+  /** RFC 7323 §4.3 TS.Recent. */
+  tsRecent = 0;
+  /** Added to the millisecond clock for our TSval (Linux randomises it per connection). */
+  tsOffset = 0;
+
+  // ---- congestion (minimal Reno, in segments) ----
+  cwnd = 10;
+  ssthresh = 0x7fffffff;
+  cwndCnt = 0;
+
+  // ---- closing ----
+  /** The application asked for a FIN (shutdown or close). */
+  finQueued = false;
+  finAcked = false;
+  /** Our FIN's sequence number, once the data before it is fixed (valid with `finQueued`). */
+  finSeq = 0;
+  /** The peer's FIN was received in order. */
+  finReceived = false;
+  /** Sequence number of a FIN received out of order, or -1. */
+  pendingFinSeq = -1;
+  /** close() was called: nobody reads any more. */
+  orphan = false;
+  /** connect() or fromSyn() happened (recv on a never-opened TCB is ENOTCONN). */
+  opened = false;
+  /** Pending socket error (SO_ERROR), 0 when none. */
+  err = 0;
+
+  // ---- timers (deadlines) ----
+  rtxAt: Instant | undefined = undefined;
+  delayedAckAt: Instant | undefined = undefined;
+  persistAt: Instant | undefined = undefined;
+  timeWaitAt: Instant | undefined = undefined;
+  finWait2At: Instant | undefined = undefined;
+  /** Exponential backoff count of the retransmission timer; retransmissions since the last progress. */
+  backoff = 0;
+  retransmits = 0;
+  persistBackoff = 0;
+  probes = 0;
+  synRetransmitted = false;
+  synSentAt = 0;
+
+  // ---- RTT timing (Karn's algorithm) ----
+  timing = false;
+  timingSeq = 0;
+  timingStart = 0;
+
+  // ---- ACK generation ----
+  /** An ACK must go out at the next output. */
+  ackNow = false;
+  /** RCV.NXT carried by the last ACK sent (Linux rcv_wup). */
+  lastAckSent = 0;
+  quickAcks = 0;
+  pingpong = false;
+  /** Delayed-ACK timeout estimate (0 until the first data arrived). */
+  atoUs = 0;
+  lastDataAt = 0;
+  lastOowAckAt = -1;
+  /** End of the last sub-MSS segment sent (Minshall's Nagle variant). */
+  sndSml = 0;
+
+  /** The latest time seen by input/poll; user calls without a `now` use it. */
+  now = 0 as Instant;
+
+  /** Scratch record every outgoing segment is built in. */
+  readonly out = new TcpRepr();
+  private readonly sackIdx = new Int32Array(4);
+  private readonly sackBlocks = new Uint32Array(8);
+
+  constructor(
+    readonly cfg: TcpConfig,
+    readonly sink: SegmentSink,
+  ) {
+    this.sndQueue = new ByteRing(cfg.sndBuf);
+    this.rcvQueue = new ByteRing(cfg.rcvBuf);
+    this.rtt = new RttEstimator(cfg.rtoMinUs, cfg.rtoMaxUs);
+    this.rtt.reset(cfg.rtoInitUs);
+  }
+
+  // =============================================================== opening
+
+  /** Active open (RFC 9293 §3.10.1): send a SYN with ISN `iss`, enter SYN-SENT. */
+  connect(iss: number, now: Instant, tsOffset = 0): number {
+    if (this.opened) return -ERRNO.EISCONN;
+    this.now = now;
+    this.opened = true;
+    this.tsOffset = tsOffset >>> 0;
+    this.iss = iss >>> 0;
+    this.snd.una = this.iss;
+    this.snd.nxt = this.iss;
+    this.snd.max = this.iss;
+    this.rcvWscale = this.cfg.rcvWscale >= 0 ? this.cfg.rcvWscale : 0;
+    this.state = TcpState.SYN_SENT;
+    this.sendSyn(now);
+    return 0;
+  }
+
+  /**
+   * Passive-open set-up from a received SYN (`syn`, already matched to this connection by the
+   * caller): record IRS and the peer's options, answer with a SYN-ACK, enter SYN-RECEIVED. Use
+   * `Tcb.fromSyn`.
+   */
+  acceptSyn(syn: TcpRepr, iss: number, now: Instant, tsOffset = 0): void {
+    this.now = now;
+    this.opened = true;
+    this.localPort = syn.dstPort;
+    this.remotePort = syn.srcPort;
+    this.tsOffset = tsOffset >>> 0;
+    this.iss = iss >>> 0;
+    this.snd.una = this.iss;
+    this.snd.nxt = this.iss;
+    this.snd.max = this.iss;
+    this.irs = syn.seq;
+    this.rcv.nxt = seqAdd(syn.seq, 1);
+    this.lastAckSent = this.rcv.nxt;
+    this.negotiate(syn);
+    // RFC 7323 §2.2: the window of a SYN is never scaled.
+    this.snd.wnd = syn.window;
+    this.snd.maxWnd = syn.window;
+    this.snd.wl1 = syn.seq;
+    this.snd.wl2 = this.iss;
+    this.state = TcpState.SYN_RECEIVED;
+    this.sendSyn(now);
+  }
+
+  /** Adopt the peer's SYN options (RFC 9293 §3.7.1, RFC 7323 §§2.2, 3.2, RFC 2018 §2). */
+  negotiate(syn: TcpRepr): void {
+    const o = syn.options;
+    this.peerMss = o.mss >= 0 ? Math.max(o.mss, 48) : DEFAULT_PEER_MSS;
+    this.wsOk = this.cfg.rcvWscale >= 0 && o.wscale >= 0;
+    this.sndWscale = this.wsOk ? Math.min(o.wscale, MAX_WSCALE) : 0;
+    this.rcvWscale = this.wsOk ? this.cfg.rcvWscale : 0;
+    this.tsOk = this.cfg.timestamps && o.hasTimestamps;
+    if (this.tsOk) this.tsRecent = o.tsVal;
+    this.sackOk = this.cfg.sack && o.sackPermitted;
+    const base = Math.min(this.peerMss, this.cfg.mtuMss);
+    this.sndMss = Math.max(MIN_MSS - TS_OPTION_LEN, base - (this.tsOk ? TS_OPTION_LEN : 0));
+  }
+
+  /** SYN-SENT/SYN-RECEIVED → ESTABLISHED bookkeeping shared by both opens. */
+  established(now: Instant): void {
+    this.state = TcpState.ESTABLISHED;
+    this.snd.una = seqAdd(this.iss, 1);
+    if (seqLt(this.snd.nxt, this.snd.una)) this.snd.nxt = this.snd.una;
+    if (!this.synRetransmitted) {
+      this.rtt.sample(Math.max(1, now - this.synSentAt), this.snd.una, this.snd.nxt);
+    } else if (!this.rtt.hasSample) {
+      // RFC 6298 §5.7: after a lost SYN or SYN-ACK, start data transfer with RTO = 3 s.
+      this.rtt.reset(FALLBACK_RTO_US);
+    }
+    this.backoff = 0;
+    this.retransmits = 0;
+    this.rtxAt = undefined;
+    this.cwnd = this.cfg.initCwnd;
+    this.sndSml = this.snd.una;
+    if (this.finQueued) this.state = TcpState.FIN_WAIT_1;
+  }
+
+  // =============================================================== user calls
+
+  /**
+   * Queue up to `len` bytes of `data` from `off` for sending (RFC 9293 §3.10.2); returns the
+   * bytes accepted, or -EAGAIN (queue full / still connecting), -EPIPE (shut down or closed), or a
+   * pending error (consumed, as Linux's send does).
+   */
+  send(data: Uint8Array, off: number, len: number, now: Instant = this.now): number {
+    this.now = now;
+    const st = this.state;
+    if (st !== TcpState.ESTABLISHED && st !== TcpState.CLOSE_WAIT) {
+      if (this.err) return -this.takeError();
+      if (st === TcpState.SYN_SENT || st === TcpState.SYN_RECEIVED) return -ERRNO.EAGAIN;
+      return -ERRNO.EPIPE;
+    }
+    if (this.err) return -this.takeError();
+    if (this.finQueued) return -ERRNO.EPIPE;
+    if (len <= 0) return 0;
+    const n = this.sndQueue.write(data, off, len);
+    if (n === 0) return -ERRNO.EAGAIN;
+    this.output(now);
+    return n;
+  }
+
+  /**
+   * Copy up to `len` received bytes into `dst` at `off` (RFC 9293 §3.10.3). Returns the count; 0 at
+   * end of stream (FIN received, or the connection is gone after its error was reported); a
+   * pending error once (e.g. -ECONNRESET) after the queued data; -EAGAIN when nothing is there yet.
+   */
+  recv(dst: Uint8Array, off: number, len: number, now: Instant = this.now): number {
+    this.now = now;
+    if (!this.opened) return -ERRNO.ENOTCONN;
+    if (len <= 0) return 0;
+    const before = this.advertisableWindow();
+    const n = this.rcvQueue.read(dst, off, len);
+    if (n > 0) {
+      this.windowUpdateCheck(before, now);
+      return n;
+    }
+    if (this.finReceived) return 0;
+    if (this.err) return -this.takeError();
+    if (this.state === TcpState.CLOSED) return 0;
+    return -ERRNO.EAGAIN;
+  }
+
+  /** shutdown(SHUT_WR) (RFC 9293 §3.10.4 CLOSE for the sending direction): queue a FIN. */
+  shutdownWrite(now: Instant = this.now): number {
+    this.now = now;
+    switch (this.state) {
+      case TcpState.CLOSED:
+        return this.opened ? 0 : -ERRNO.ENOTCONN;
+      case TcpState.SYN_SENT:
+        // Linux disconnects a connection still in SYN-SENT: no segment, straight to CLOSED.
+        this.toClosed();
+        return 0;
+      case TcpState.SYN_RECEIVED:
+        // RFC 9293 §3.10.4: queue the FIN until ESTABLISHED.
+        this.finQueued = true;
+        return 0;
+      case TcpState.ESTABLISHED:
+        this.queueFin(TcpState.FIN_WAIT_1);
+        break;
+      case TcpState.CLOSE_WAIT:
+        this.queueFin(TcpState.LAST_ACK);
+        break;
+      default:
+        return 0;
+    }
+    this.output(now);
+    return 0;
+  }
+
+  /**
+   * close(): the application is done with the connection. With unread received data the connection
+   * is reset (RFC 2525 §2.17, as Linux does); otherwise a FIN is queued and the connection finishes
+   * on its own (FIN-WAIT-2 then lasts at most `tcp_fin_timeout`).
+   */
+  close(now: Instant = this.now): void {
+    this.now = now;
+    this.orphan = true;
+    switch (this.state) {
+      case TcpState.CLOSED:
+        return;
+      case TcpState.SYN_SENT:
+        this.toClosed();
+        return;
+      case TcpState.SYN_RECEIVED:
+      case TcpState.ESTABLISHED:
+      case TcpState.CLOSE_WAIT:
+        if (!this.rcvQueue.isEmpty) {
+          this.abort(now);
+          return;
+        }
+        this.shutdownWrite(now);
+        return;
+      case TcpState.FIN_WAIT_2:
+        this.finWait2At = (now + this.cfg.finTimeoutUs) as Instant;
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** ABORT (RFC 9293 §3.10.5) / SO_LINGER {1, 0}: send `R.` with SEQ = SND.NXT, enter CLOSED. */
+  abort(now: Instant = this.now): void {
+    this.now = now;
+    const st = this.state;
+    if (st !== TcpState.CLOSED && st !== TcpState.SYN_SENT && st !== TcpState.TIME_WAIT) {
+      this.xmit(TcpFlag.RST | TcpFlag.ACK, this.snd.max, 0, 0, now);
+    }
+    this.orphan = true;
+    this.toClosed();
+  }
+
+  // =============================================================== readiness
+
+  /** The pending error without consuming it (0 when none). */
+  get error(): number {
+    return this.err;
+  }
+  /** SO_ERROR: the pending error, consumed. */
+  takeError(): number {
+    const e = this.err;
+    this.err = 0;
+    return e;
+  }
+  /** Bytes the application can read now. */
+  get available(): number {
+    return this.rcvQueue.length;
+  }
+  /** The peer's FIN arrived in order: after the queued data, reads return 0. */
+  get eof(): boolean {
+    return this.finReceived;
+  }
+  get readable(): boolean {
+    return (this.pollEvents() & LINUX.EPOLLIN) !== 0;
+  }
+  get writable(): boolean {
+    return (this.pollEvents() & LINUX.EPOLLOUT) !== 0;
+  }
+
+  /** poll()/epoll events as Linux's tcp_poll reports them (EPOLLIN, OUT, ERR, HUP, RDHUP…). */
+  pollEvents(): number {
+    const st = this.state;
+    const closed = st === TcpState.CLOSED && this.opened;
+    const rdShut = this.finReceived || closed;
+    const wrShut = this.finQueued || closed;
+    let mask = 0;
+    if ((rdShut && wrShut) || closed) mask |= LINUX.EPOLLHUP;
+    if (rdShut) mask |= LINUX.EPOLLIN | LINUX.EPOLLRDNORM | LINUX.EPOLLRDHUP;
+    if (st !== TcpState.SYN_SENT && st !== TcpState.SYN_RECEIVED && this.opened) {
+      if (this.rcvQueue.length > 0) mask |= LINUX.EPOLLIN | LINUX.EPOLLRDNORM;
+      if (wrShut) mask |= LINUX.EPOLLOUT | LINUX.EPOLLWRNORM;
+      else if (this.sndQueue.free >= this.sndQueue.length >>> 1 && this.sndQueue.free > 0) {
+        mask |= LINUX.EPOLLOUT | LINUX.EPOLLWRNORM;
+      }
+    }
+    if (this.err) mask |= LINUX.EPOLLERR;
+    return mask;
+  }
+
+  // =============================================================== segments and timers
+
+  /** The earliest deadline, or undefined when no timer runs. */
+  pollAt(): Instant | undefined {
+    let t = earliest(this.rtxAt, this.delayedAckAt);
+    t = earliest(t, this.persistAt);
+    t = earliest(t, this.timeWaitAt);
+    return earliest(t, this.finWait2At);
+  }
+
+  /** Run the timers due at `now` (RFC 9293 §3.10.8). */
+  poll(now: Instant): void {
+    this.now = now;
+    if (this.timeWaitAt !== undefined && now >= this.timeWaitAt) {
+      this.toClosed();
+      return;
+    }
+    if (this.finWait2At !== undefined && now >= this.finWait2At) {
+      this.toClosed();
+      return;
+    }
+    if (this.rtxAt !== undefined && now >= this.rtxAt) this.onRetransmitTimeout(now);
+    if (this.persistAt !== undefined && now >= this.persistAt) this.onPersistTimeout(now);
+    if (this.delayedAckAt !== undefined && now >= this.delayedAckAt) {
+      this.delayedAckAt = undefined;
+      if (this.pingpong) {
+        // A delayed ACK was missed: leave interactive mode (Linux).
+        this.pingpong = false;
+        this.atoUs = this.cfg.delAckMinUs;
+      } else {
+        this.atoUs = Math.min(this.atoUs * 2, this.rtt.backedOffRtoUs(this.backoff));
+      }
+      this.ackNow = true;
+    }
+    this.output(now);
+  }
+
+  private onRetransmitTimeout(now: Instant): void {
+    this.rtxAt = undefined;
+    const st = this.state;
+    if (st === TcpState.SYN_SENT || st === TcpState.SYN_RECEIVED) {
+      const limit = st === TcpState.SYN_SENT ? this.cfg.synRetries : this.cfg.synackRetries;
+      if (this.retransmits >= limit) {
+        this.fail(ERRNO.ETIMEDOUT);
+        return;
+      }
+      this.retransmits++;
+      this.backoff++;
+      this.synRetransmitted = true;
+      this.sendSyn(now);
+      return;
+    }
+    if (st === TcpState.CLOSED || st === TcpState.TIME_WAIT) return;
+    if (this.snd.una === this.snd.max) return;
+    if (this.retransmits >= this.cfg.retries2) {
+      this.fail(ERRNO.ETIMEDOUT);
+      return;
+    }
+    // RFC 5681 §3.1 eq. 4 (in segments) and RFC 6298 §5.5–5.6; go back to SND.UNA.
+    const flight = Math.ceil(seqSub(this.snd.max, this.snd.una) / this.sndMss);
+    this.ssthresh = Math.max(flight >> 1, 2);
+    this.cwnd = 1;
+    this.cwndCnt = 0;
+    this.snd.nxt = this.snd.una;
+    this.timing = false;
+    this.backoff++;
+    this.retransmits++;
+    this.output(now, true);
+    if (this.rtxAt === undefined) this.rtxAt = (now + this.rto()) as Instant;
+  }
+
+  private onPersistTimeout(now: Instant): void {
+    this.persistAt = undefined;
+    if (!this.synchronized() || this.unsent() <= 0 || this.snd.nxt !== this.snd.una) return;
+    if (this.snd.wnd > 0) {
+      this.output(now);
+      return;
+    }
+    if (this.probes >= this.cfg.retries2) {
+      this.fail(ERRNO.ETIMEDOUT);
+      return;
+    }
+    // Zero-window probe as Linux sends it: a pure ACK with SEQ = SND.UNA - 1.
+    this.xmit(TcpFlag.ACK, seqAdd(this.snd.una, -1), 0, 0, now);
+    this.probes++;
+    this.persistBackoff++;
+    this.persistAt = (now + this.rtt.backedOffRtoUs(this.persistBackoff)) as Instant;
+  }
+
+  // =============================================================== output
+
+  /** The current RTO with backoff, µs. */
+  rto(): number {
+    return this.rtt.backedOffRtoUs(this.backoff);
+  }
+
+  /** Data and FIN may flow (the SYN is acknowledged and we are not closed). */
+  synchronized(): boolean {
+    const st = this.state;
+    return (
+      st === TcpState.ESTABLISHED ||
+      st === TcpState.CLOSE_WAIT ||
+      st === TcpState.FIN_WAIT_1 ||
+      st === TcpState.FIN_WAIT_2 ||
+      st === TcpState.CLOSING ||
+      st === TcpState.LAST_ACK ||
+      st === TcpState.TIME_WAIT
+    );
+  }
+
+  /** Queued bytes not sent yet (negative once the FIN is out). */
+  unsent(): number {
+    return this.sndQueue.length - seqSub(this.snd.nxt, this.snd.una);
+  }
+
+  /**
+   * Send what can be sent now: data within the peer's window and the congestion window, a FIN,
+   * then a pure ACK if one is owed and nothing carried it. `rtoHead`: the retransmission timer
+   * fired, the segment at SND.UNA goes out even into a closed window.
+   */
+  output(now: Instant, rtoHead = false): void {
+    const st = this.state;
+    if (st === TcpState.CLOSED || st === TcpState.SYN_SENT || st === TcpState.LISTEN) return;
+    if (st === TcpState.SYN_RECEIVED) {
+      if (this.ackNow) {
+        this.ackNow = false;
+        this.sendSyn(now);
+      }
+      return;
+    }
+    const canData = st !== TcpState.TIME_WAIT && st !== TcpState.FIN_WAIT_2;
+    while (canData) {
+      const q = this.sndQueue.length;
+      const offset = seqSub(this.snd.nxt, this.snd.una);
+      const unsent = q - offset;
+      if (unsent < 0) break; // the FIN is out
+      const inflight = offset;
+      const wndLimit = Math.min(this.snd.wnd, this.cwnd * this.sndMss);
+      let room = wndLimit - inflight;
+      const maxPayload = this.maxPayload();
+      // After an RTO the segment at SND.UNA goes out whatever the window says (it probes it).
+      if (rtoHead && inflight === 0) room = Math.max(room, Math.min(unsent, maxPayload));
+      let len = Math.min(unsent, maxPayload);
+      if (len > room) {
+        // Window-limited: only a segment that fits entirely, or anything when nothing is in flight.
+        if (inflight > 0 || room <= 0) len = 0;
+        else len = room;
+      }
+      const fin = this.finQueued && offset + len === q && (len > 0 || unsent === 0);
+      if (len === 0 && !fin) break;
+      if (
+        len > 0 &&
+        len < this.sndMss &&
+        !fin &&
+        !this.cfg.nodelay &&
+        len === unsent &&
+        !seqLt(this.snd.nxt, this.snd.max)
+      ) {
+        // Nagle (RFC 9293 §3.7.4), Minshall's variant: hold new small data while a small segment
+        // is unacknowledged.
+        if (seqGt(this.sndSml, this.snd.una)) break;
+      }
+      let flags = TcpFlag.ACK;
+      if (len > 0 && len === unsent) flags |= TcpFlag.PSH;
+      if (fin) flags |= TcpFlag.FIN;
+      const seq = this.snd.nxt;
+      if (!this.xmit(flags, seq, offset, len, now)) {
+        // Refused below: try again when the retransmission timer fires.
+        if (this.rtxAt === undefined) this.rtxAt = (now + this.rto()) as Instant;
+        return;
+      }
+      // Committed.
+      const isNew = !seqLt(seq, this.snd.max);
+      if (isNew && len > 0 && !this.timing) {
+        this.timing = true;
+        this.timingSeq = seqAdd(seq, len);
+        this.timingStart = now;
+      }
+      if (fin) this.finSeq = seqAdd(seq, len);
+      this.snd.nxt = seqAdd(seq, len + (fin ? 1 : 0));
+      if (seqGt(this.snd.nxt, this.snd.max)) this.snd.max = this.snd.nxt;
+      if (len > 0 && len < this.sndMss) this.sndSml = this.snd.nxt;
+      if (this.rtxAt === undefined) this.rtxAt = (now + this.rto()) as Instant;
+      this.persistAt = undefined;
+      if (len > 0 && this.atoUs > 0 && now - this.lastDataAt < this.atoUs) this.pingpong = true;
+      if (fin) break;
+    }
+    if (this.ackNow) this.xmit(TcpFlag.ACK, this.ackSeq(), 0, 0, now);
+    // Persist (RFC 9293 §3.8.6.1): data waits, nothing is in flight, the window is closed.
+    if (
+      canData &&
+      this.unsent() > 0 &&
+      this.snd.una === this.snd.max &&
+      this.rtxAt === undefined &&
+      this.persistAt === undefined
+    ) {
+      this.persistAt = (now + this.rtt.backedOffRtoUs(this.persistBackoff)) as Instant;
+    }
+  }
+
+  /**
+   * The SEQ of a segment without data: the highest sequence number sent (SND.NXT before any
+   * go-back-N rewind), kept inside the peer's window as Linux's tcp_acceptable_seq does, so the peer
+   * never finds it left of RCV.NXT and drops the ACK it carries.
+   */
+  ackSeq(): number {
+    const edge = seqAdd(this.snd.una, this.snd.wnd);
+    return seqLt(edge, this.snd.max) && seqGt(edge, this.snd.una) ? edge : this.snd.max;
+  }
+
+  /** Payload that fits one segment next to the options a data segment carries now. */
+  private maxPayload(): number {
+    const base = Math.min(this.peerMss, this.cfg.mtuMss);
+    let opt = this.tsOk ? TS_OPTION_LEN : 0;
+    if (this.sackOk && this.ooo.count > 0) {
+      const n = Math.min(this.ooo.count, this.tsOk ? 3 : 4);
+      opt += 4 + 8 * n;
+    }
+    return Math.max(1, base - opt);
+  }
+
+  /** Send our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED); arms the retransmission timer. */
+  sendSyn(now: Instant): boolean {
+    const synAck = this.state === TcpState.SYN_RECEIVED;
+    const o = this.out;
+    o.srcPort = this.localPort;
+    o.dstPort = this.remotePort;
+    o.seq = this.iss;
+    o.ack = synAck ? this.rcv.nxt : 0;
+    o.flags = synAck ? TcpFlag.SYN | TcpFlag.ACK : TcpFlag.SYN;
+    o.urgent = 0;
+    o.payloadLen = 0;
+    const win = this.synWindow();
+    o.window = win;
+    // Linux's layout: mss, then sackOK+TS (or nop,nop,TS / nop,nop,sackOK), then nop,wscale.
+    const op = o.options;
+    op.clear();
+    const ts = synAck ? this.tsOk : this.cfg.timestamps;
+    const sack = synAck ? this.sackOk : this.cfg.sack;
+    const ws = synAck ? this.wsOk : this.cfg.rcvWscale >= 0;
+    op.addMss(this.cfg.advMss);
+    if (ts) {
+      if (sack) op.addSackPermitted();
+      else {
+        op.addNop();
+        op.addNop();
+      }
+      op.addTimestamps(this.tsClock(now), synAck ? this.tsRecent : 0);
+    } else if (sack) {
+      op.addNop();
+      op.addNop();
+      op.addSackPermitted();
+    }
+    if (ws) {
+      op.addNop();
+      op.addWindowScale(this.cfg.rcvWscale);
+    }
+    const ok = this.sink.send(o, undefined, 0, 0);
+    if (ok) {
+      if (this.snd.nxt === this.iss) this.snd.nxt = seqAdd(this.iss, 1);
+      if (seqGt(this.snd.nxt, this.snd.max)) this.snd.max = this.snd.nxt;
+      if (this.retransmits === 0) this.synSentAt = now;
+      this.rcv.wnd = win;
+      if (synAck) this.rcv.mwndSeq = seqAdd(this.rcv.nxt, win);
+    }
+    this.rtxAt = (now + this.rto()) as Instant;
+    return ok;
+  }
+
+  /** The window of our SYN or SYN-ACK: the receive space up to 64 KiB, a multiple of the MSS. */
+  private synWindow(): number {
+    let w = Math.min(this.rcvQueue.free, 0xffff);
+    if (w > this.cfg.advMss) w -= w % this.cfg.advMss;
+    return w;
+  }
+
+  /** TSval: a millisecond clock plus the connection's offset (RFC 7323 §5.4). */
+  tsClock(now: Instant): number {
+    return (Math.floor(now / 1000) + this.tsOffset) >>> 0;
+  }
+
+  /**
+   * The window field to advertise now: the free receive space, scaled, never moving the right edge
+   * left of what was advertised before (RFC 7323 §2.4 / RFC 9293 §3.8.6.2.1).
+   */
+  private windowField(): number {
+    const ws = this.rcvWscale;
+    let w = Math.floor(this.rcvQueue.free / 2 ** ws);
+    const promised = seqSub(this.rcv.mwndSeq, this.rcv.nxt);
+    if (promised > 0 && w * 2 ** ws < promised) w = Math.ceil(promised / 2 ** ws);
+    return Math.min(w, 0xffff);
+  }
+
+  /** The window we could advertise now, bytes (for the window-update rule). */
+  advertisableWindow(): number {
+    return Math.floor(this.rcvQueue.free / 2 ** this.rcvWscale) * 2 ** this.rcvWscale;
+  }
+
+  /** Linux's receive-side window update: reading opened the window at least twofold. */
+  private windowUpdateCheck(before: number, now: Instant): void {
+    if (!this.synchronized() || this.finReceived) return;
+    const cur = Math.max(0, seqSub(this.rcv.mwndSeq, this.rcv.nxt));
+    if (2 * cur > this.rcvQueue.capacity) return;
+    const next = this.advertisableWindow();
+    if (next > before && next > 0 && next >= 2 * cur) {
+      this.ackNow = true;
+      this.output(now);
+    }
+  }
+
+  /**
+   * Build and hand one segment to the sink: `flags` at `seq`, `len` bytes from the send queue
+   * `skip` bytes past SND.UNA. ACK-bearing segments carry RCV.NXT, our window and the options of
+   * the synchronized state (`nop,nop,TS`, then `nop,nop,sack…`). Commits the ACK state on success.
+   */
+  xmit(flags: number, seq: number, skip: number, len: number, now: Instant): boolean {
+    const o = this.out;
+    o.srcPort = this.localPort;
+    o.dstPort = this.remotePort;
+    o.seq = seq >>> 0;
+    o.flags = flags;
+    o.urgent = 0;
+    o.payloadLen = len;
+    const hasAck = (flags & TcpFlag.ACK) !== 0;
+    o.ack = hasAck ? this.rcv.nxt : 0;
+    const win = hasAck ? this.windowField() : 0;
+    o.window = win;
+    const op = o.options;
+    op.clear();
+    if (this.tsOk) {
+      op.addNop();
+      op.addNop();
+      op.addTimestamps(this.tsClock(now), this.tsRecent);
+    }
+    if (this.sackOk && hasAck && this.ooo.count > 0 && !(flags & TcpFlag.RST)) this.addSack();
+    const ok = this.sink.send(o, len > 0 ? this.sndQueue : undefined, skip, len);
+    if (!ok || !hasAck) return ok;
+    // RFC 9293 §3.8.6.2.2 bookkeeping: the window and the ACK just given.
+    this.rcv.wnd = win * 2 ** this.rcvWscale;
+    const edge = seqAdd(this.rcv.nxt, this.rcv.wnd);
+    if (seqGt(edge, this.rcv.mwndSeq)) this.rcv.mwndSeq = edge;
+    if (this.rcv.nxt !== this.lastAckSent || this.ackNow || this.delayedAckAt !== undefined) {
+      if (this.quickAcks > 0) this.quickAcks--;
+    }
+    this.lastAckSent = this.rcv.nxt;
+    this.ackNow = false;
+    this.delayedAckAt = undefined;
+    return true;
+  }
+
+  /** RFC 2018 §4: the block holding the latest segment first, then the most recently changed. */
+  private addSack(): void {
+    const n = this.ooo.recentOrder(this.sackIdx, this.tsOk ? 3 : 4);
+    const base = this.rcv.nxt;
+    const b = this.sackBlocks;
+    for (let i = 0; i < n; i++) {
+      const k = this.sackIdx[i]!;
+      b[2 * i] = seqAdd(base, this.ooo.start(k));
+      b[2 * i + 1] = seqAdd(base, this.ooo.end(k));
+    }
+    if (this.out.options.encodedLength() + 4 + 8 * n <= TCP_MAX_OPTIONS_LEN) {
+      this.out.options.addNop();
+      this.out.options.addNop();
+      this.out.options.addSack(b, n);
+    }
+  }
+
+  // =============================================================== state changes
+
+  /** Set the FIN to go after the queued data and move to `next` (FIN-WAIT-1 or LAST-ACK). */
+  queueFin(next: TcpState): void {
+    this.finQueued = true;
+    this.state = next;
+  }
+
+  /** Enter TIME-WAIT: only the 60 s timer runs. */
+  toTimeWait(now: Instant): void {
+    this.state = TcpState.TIME_WAIT;
+    this.rtxAt = undefined;
+    this.persistAt = undefined;
+    this.finWait2At = undefined;
+    this.timeWaitAt = (now + this.cfg.timeWaitUs) as Instant;
+  }
+
+  /** Enter CLOSED: all timers stop. The receive queue stays readable. */
+  toClosed(): void {
+    this.state = TcpState.CLOSED;
+    this.rtxAt = undefined;
+    this.delayedAckAt = undefined;
+    this.persistAt = undefined;
+    this.timeWaitAt = undefined;
+    this.finWait2At = undefined;
+    this.ackNow = false;
+    this.sndQueue.clear();
+  }
+
+  /** The connection failed with `errno` (reported once through recv/send/SO_ERROR). */
+  fail(errno: number): void {
+    this.err = errno;
+    this.toClosed();
+  }
+
+  /**
+   * Queue an answer to an out-of-window segment, at most one per `tcp_invalid_ratelimit` (Linux
+   * applies the limit to segments without data, and to challenge ACKs).
+   */
+  oowAck(now: Instant, limited: boolean): void {
+    if (limited) {
+      if (this.lastOowAckAt >= 0 && now - this.lastOowAckAt < this.cfg.invalidRatelimitUs) return;
+      this.lastOowAckAt = now;
+    }
+    this.ackNow = true;
+  }
+
+  /** The first data after a quiet period starts quick-ACK mode (Linux tcp_event_data_recv). */
+  noteDataReceived(len: number, now: Instant): void {
+    if (len >= this.rcvMss) this.rcvMss = Math.min(len, this.cfg.advMss);
+    if (this.atoUs === 0) {
+      this.enterQuickAck();
+      this.atoUs = this.cfg.delAckMinUs;
+    } else {
+      const m = now - this.lastDataAt;
+      const min = this.cfg.delAckMinUs;
+      if (m <= min / 2) this.atoUs = (this.atoUs >> 1) + (min >> 1);
+      else if (m < this.atoUs) this.atoUs = Math.min((this.atoUs >> 1) + m, this.rto());
+      else if (m > this.rto()) this.enterQuickAck();
+    }
+    this.lastDataAt = now;
+  }
+
+  private enterQuickAck(): void {
+    const n = Math.floor(this.rcvQueue.capacity / (2 * this.rcvMss));
+    this.quickAcks = Math.min(MAX_QUICKACKS, Math.max(2, n));
+  }
+
+  /** After in-order data: ACK now (quick-ACK, two full segments, holes) or arm the delayed ACK. */
+  scheduleAck(now: Instant): void {
+    if (this.ackNow) return;
+    if (
+      seqSub(this.rcv.nxt, this.lastAckSent) > this.rcvMss ||
+      (this.quickAcks > 0 && !this.pingpong) ||
+      this.ooo.count > 0
+    ) {
+      this.ackNow = true;
+      return;
+    }
+    if (this.delayedAckAt !== undefined) return;
+    let ato = this.atoUs;
+    if (ato === 0) {
+      this.ackNow = true;
+      return;
+    }
+    if (ato > this.cfg.delAckMinUs) {
+      let max = this.pingpong ? this.cfg.delAckMaxUs : 500_000;
+      if (this.rtt.hasSample) {
+        const r = Math.max(this.rtt.srttUs, this.cfg.delAckMinUs);
+        if (r < max) max = r;
+      }
+      ato = Math.min(ato, max);
+    }
+    this.delayedAckAt = (now + ato) as Instant;
+  }
+}
