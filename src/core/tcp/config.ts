@@ -4,7 +4,8 @@
  *
  * `tcpConfig(sysctls, opts)` applies the `linux` profile: IW10, initial RTO 1 s, minimum RTO
  * `tcp_rto_min_us` (200 ms), delayed ACK 40 ms..200 ms with quick-ack at connection start,
- * TIME-WAIT 60 s, `tcp_syn_retries` / `tcp_synack_retries` with exponential backoff.
+ * TIME-WAIT 60 s, SYN retries 1 s apart for `tcp_syn_linear_timeouts` then doubling, bounded by the
+ * time budget of `tcp_syn_retries` (as Linux 6.18 does), SYN-ACK retries by `tcp_synack_retries`.
  */
 import type { Sysctls } from '../stack/sysctl.js';
 import { INITIAL_RTO_US } from './rtt.js';
@@ -60,6 +61,11 @@ export interface TcpConfig {
   /** FIN-WAIT-2 lifetime of a closed (orphaned) connection, `tcp_fin_timeout`. */
   finTimeoutUs: number;
   synRetries: number;
+  /**
+   * SYN retransmissions at the initial RTO before the backoff starts doubling
+   * (`tcp_syn_linear_timeouts`, Linux 6.x; 4 by default).
+   */
+  synLinearTimeouts: number;
   synackRetries: number;
   /** Retransmissions of data before the connection is given up (`tcp_retries2`). */
   retries2: number;
@@ -108,8 +114,21 @@ export function tcpConfig(sysctls: Sysctls, opts: TcpSocketOptions = {}): TcpCon
     timeWaitUs: TIME_WAIT_US,
     finTimeoutUs: sysctls.int('net.ipv4.tcp_fin_timeout') * 1_000_000,
     synRetries: sysctls.int('net.ipv4.tcp_syn_retries'),
+    synLinearTimeouts: sysctls.int('net.ipv4.tcp_syn_linear_timeouts'),
     synackRetries: sysctls.int('net.ipv4.tcp_synack_retries'),
     retries2: sysctls.int('net.ipv4.tcp_retries2'),
     invalidRatelimitUs: sysctls.int('net.ipv4.tcp_invalid_ratelimit') * 1000,
   };
+}
+
+/**
+ * How long Linux keeps retransmitting before giving up after `boundary` retries, µs: the time an
+ * exponential schedule starting at `rtoBaseUs` takes, capped per step at `rtoMaxUs`. Linux gives up
+ * on elapsed time, not on a retry count, so linear SYN timeouts fit more SYNs into the same budget
+ * (observed on Linux 6.18 with tcp_syn_retries=2: SYNs at 0..5 s, ETIMEDOUT at 7 s).
+ */
+export function retransmitBudgetUs(boundary: number, rtoBaseUs: number, rtoMaxUs: number): number {
+  const thresh = Math.floor(Math.log2(rtoMaxUs / rtoBaseUs));
+  if (boundary <= thresh) return ((2 << boundary) - 1) * rtoBaseUs;
+  return ((2 << thresh) - 1) * rtoBaseUs + (boundary - thresh) * rtoMaxUs;
 }

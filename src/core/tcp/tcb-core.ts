@@ -25,8 +25,8 @@ import { earliest, type Instant } from '../time/time.js';
 import { seqAdd, seqGt, seqLt, seqSub } from '../util/seq.js';
 import { TcpFlag, TcpRepr } from '../wire/tcp.js';
 import { TCP_MAX_OPTIONS_LEN } from '../wire/tcp-options.js';
-import { DEFAULT_PEER_MSS, MAX_QUICKACKS, MAX_WSCALE, MIN_MSS, type TcpConfig } from './config.js';
-import { FALLBACK_RTO_US, RttEstimator } from './rtt.js';
+import { DEFAULT_PEER_MSS, MAX_QUICKACKS, MAX_WSCALE, MIN_MSS, retransmitBudgetUs, type TcpConfig } from './config.js';
+import { FALLBACK_RTO_US, INITIAL_RTO_US, RttEstimator } from './rtt.js';
 import { type SegmentSink, TcpState } from './segment.js';
 
 /** Send sequence variables (RFC 9293 §3.3.1), plus the highest sequence number ever sent. */
@@ -437,9 +437,22 @@ export class TcbCore {
   private onRetransmitTimeout(now: Instant): void {
     this.rtxAt = undefined;
     const st = this.state;
-    if (st === TcpState.SYN_SENT || st === TcpState.SYN_RECEIVED) {
-      const limit = st === TcpState.SYN_SENT ? this.cfg.synRetries : this.cfg.synackRetries;
-      if (this.retransmits >= limit) {
+    if (st === TcpState.SYN_SENT) {
+      // Linux: give up once the time an exponential schedule of tcp_syn_retries would take has
+      // passed since the first SYN; the first tcp_syn_linear_timeouts retries keep the initial RTO.
+      if (now - this.synSentAt >= retransmitBudgetUs(this.cfg.synRetries, INITIAL_RTO_US, this.cfg.rtoMaxUs)) {
+        this.fail(ERRNO.ETIMEDOUT);
+        return;
+      }
+      this.retransmits++;
+      if (this.retransmits > this.cfg.synLinearTimeouts) this.backoff++;
+      this.synRetransmitted = true;
+      this.sendSyn(now);
+      return;
+    }
+    if (st === TcpState.SYN_RECEIVED) {
+      // SYN-ACKs: a retry count with plain doubling (the linear timeouts are for active opens only).
+      if (this.retransmits >= this.cfg.synackRetries) {
         this.fail(ERRNO.ETIMEDOUT);
         return;
       }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ERRNO, LINUX } from '../../../src/core/socket/linux.js';
 import { TcpState, tcpStateName } from '../../../src/core/tcp/segment.js';
+import { retransmitBudgetUs } from '../../../src/core/tcp/config.js';
 import { Harness, L, type OptSpec, R } from './harness.js';
 
 // linux profile: tcp_rmem max 32 MiB -> wscale 10; SYN window 65535 rounded down to 44 * 1460.
@@ -107,17 +108,19 @@ describe('SYN-SENT: active open', () => {
     h.expectNothing();
   });
 
-  test('SYN retries: 1 s doubling, ETIMEDOUT after tcp_syn_retries (6) at 127 s', () => {
+  test('SYN retries as Linux 6.18: 1 s apart for 4 retries, then doubling; ETIMEDOUT at 127 s', () => {
+    // Observed on Linux 6.18 (tcp_syn_linear_timeouts=4): SYNs at 0, 1, 2, 3, 4, 5, 7, 11, 19 s ...
     const h = Harness.active(NO_TS);
     h.expect({ flags: 'S', seq: L, at: 0 });
-    const times = [1, 3, 7, 15, 31, 63];
+    const times = [1, 2, 3, 4, 5, 7, 11, 19, 35, 67];
     for (const s of times) {
       h.advance(s * 1_000_000 - h.now - 1);
       h.expectNothing();
       h.advance(1);
       h.expect({ flags: 'S', seq: L, options: SYN_NO_TS, at: s * 1_000_000 });
     }
-    h.advance(127_000_000 - h.now - 1);
+    // The next expiry (67 + 64 = 131 s) is past the budget of tcp_syn_retries=6: (2^7 - 1) s = 127 s.
+    h.advance(131_000_000 - h.now - 1);
     h.expectState(TcpState.SYN_SENT);
     h.advance(1);
     h.expectNothing();
@@ -125,12 +128,34 @@ describe('SYN-SENT: active open', () => {
     assert.equal(h.tcb.takeError(), ERRNO.ETIMEDOUT);
   });
 
-  test('tcp_syn_retries=2: gives up at 7 s', () => {
+  test('tcp_syn_retries=2: SYNs at 0..5 s, ETIMEDOUT at 7 s (as measured on Linux 6.18)', () => {
     const h = Harness.active({ sysctls: { 'net.ipv4.tcp_syn_retries': 2 } });
+    h.advance(7_000_000 - 1);
+    h.expect(
+      { flags: 'S', seq: L, at: 0 },
+      { flags: 'S', seq: L, at: 1e6 },
+      { flags: 'S', seq: L, at: 2e6 },
+      { flags: 'S', seq: L, at: 3e6 },
+      { flags: 'S', seq: L, at: 4e6 },
+      { flags: 'S', seq: L, at: 5e6 },
+    );
+    assert.equal(h.tcb.error, 0);
+    h.advance(1);
+    assert.equal(h.tcb.error, ERRNO.ETIMEDOUT);
+  });
+
+  test('tcp_syn_linear_timeouts=0 restores plain doubling (older kernels)', () => {
+    const h = Harness.active({ sysctls: { 'net.ipv4.tcp_syn_linear_timeouts': 0, 'net.ipv4.tcp_syn_retries': 2 } });
     h.advance(7_000_000 - 1);
     h.expect({ flags: 'S', seq: L, at: 0 }, { flags: 'S', seq: L, at: 1e6 }, { flags: 'S', seq: L, at: 3e6 });
     h.advance(1);
     assert.equal(h.tcb.error, ERRNO.ETIMEDOUT);
+  });
+
+  test('the retransmission budget follows Linux: 127 s for 6 SYN retries, ~924.6 s for tcp_retries2=15', () => {
+    assert.equal(retransmitBudgetUs(6, 1_000_000, 120_000_000), 127_000_000);
+    assert.equal(retransmitBudgetUs(2, 1_000_000, 120_000_000), 7_000_000);
+    assert.equal(retransmitBudgetUs(15, 200_000, 120_000_000), 924_600_000);
   });
 
   test('after a SYN retransmission the data RTO starts at 3 s (RFC 6298 5.7)', () => {
