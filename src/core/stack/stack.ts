@@ -950,7 +950,7 @@ export class Stack implements Pollable, IpOutput {
       for (let i = 0; i < 6; i++) {
         if (buf[d + i] !== iface.mac[i]) {
           lm.InOtherHost++;
-          this.drop(DropReason.BadAddress);
+          this.drop(DropReason.NotForUs);
           return;
         }
       }
@@ -1055,7 +1055,7 @@ export class Stack implements Pollable, IpOutput {
     else if (!this.isLocal4(dst)) {
       // Not forwarding (ip_forward = 0 is the only mode here).
       mib.InAddrErrors++;
-      this.drop(DropReason.BadAddress);
+      this.drop(DropReason.NotForUs);
       return;
     }
     let pbuf = buf;
@@ -1143,13 +1143,13 @@ export class Stack implements Pollable, IpOutput {
     if (buf[d] === 0xff) {
       if (!isAllNodes(buf, d) && !iface.isSolicitedNode(buf, d)) {
         mib.InAddrErrors++;
-        this.drop(DropReason.BadAddress);
+        this.drop(DropReason.NotForUs);
         return;
       }
       multicast = true;
     } else if (this.localIface6(buf, d) === undefined) {
       mib.InAddrErrors++;
-      this.drop(DropReason.BadAddress);
+      this.drop(DropReason.NotForUs);
       return;
     }
     const w = this.walker;
@@ -1232,7 +1232,7 @@ export class Stack implements Pollable, IpOutput {
     const t = p === this.udp.protocol ? this.udp : this.transports[p];
     if (t === undefined) {
       mib.InUnknownProtos++;
-      this.drop(DropReason.Unsupported);
+      this.drop(DropReason.UnknownProtocol);
       if (info.multicast) return;
       if (info.version === 4) {
         this.icmpError4(

@@ -52,6 +52,10 @@ export enum DropReason {
   ReasmNoMemory,
   ReasmTooManyDatagrams,
   NeighborQueueFull,
+  /** Addressed to another host (MAC, or an IP address that is not ours; no forwarding). */
+  NotForUs,
+  /** An IP protocol (or next header) no transport handles. */
+  UnknownProtocol,
 }
 
 /** Stable, human-readable name of a drop reason (for counters and messages). */
