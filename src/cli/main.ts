@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './demo.js';
+import { registerDrill } from './drill.js';
 import { registerPcap } from './pcap.js';
 
 function packageVersion(): string {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerDemo(program);
+  registerDrill(program);
   registerPcap(program);
   return program;
 }
