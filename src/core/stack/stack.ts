@@ -176,6 +176,8 @@ export class Stack implements Pollable, IpOutput {
   onEchoReply: ((r: EchoReply, now: Instant) => void) | undefined = undefined;
 
   private readonly transports: (TransportProtocol | undefined)[] = new Array(256).fill(undefined);
+  /** Registered transports with timers of their own (polled with the stack). */
+  private timedTransports: TransportProtocol[] = [];
   private readonly neighParams: NeighborParams | undefined;
   private readonly rxBudget: number;
   private readonly limiter = new IcmpRateLimiter();
@@ -315,7 +317,10 @@ export class Stack implements Pollable, IpOutput {
 
   /** Plugs a transport in under its protocol number (replacing any other). */
   registerTransport(t: TransportProtocol): void {
+    const old = this.transports[t.protocol & 0xff];
+    if (old !== undefined) this.timedTransports = this.timedTransports.filter((x) => x !== old);
     this.transports[t.protocol & 0xff] = t;
+    if (t.pollAt !== undefined && t.poll !== undefined) this.timedTransports.push(t);
   }
 
   // ---- IpOutput ------------------------------------------------------------------------------
@@ -860,6 +865,7 @@ export class Stack implements Pollable, IpOutput {
       if (f.neigh6 !== undefined) t = earliest(t, f.neigh6.pollAt());
       if (f.link !== undefined) t = earliest(t, f.link.pollAt());
     }
+    for (let i = 0; i < this.timedTransports.length; i++) t = earliest(t, this.timedTransports[i]!.pollAt!());
     return t;
   }
 
@@ -881,6 +887,11 @@ export class Stack implements Pollable, IpOutput {
     }
     this.drainLoopback(now);
     this.runTimers(now);
+    for (let i = 0; i < this.timedTransports.length; i++) {
+      const t = this.timedTransports[i]!;
+      const at = t.pollAt!();
+      if (at !== undefined && at <= now) t.poll!(now);
+    }
     this.drainLoopback(now);
   }
 

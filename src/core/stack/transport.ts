@@ -146,6 +146,10 @@ export interface TransportProtocol {
   input(pkt: IpPacketInfo, now: Instant): void;
   /** An ICMP error (or PMTU change) about a packet of this protocol that this host sent. */
   errorInput?(err: IcmpErrorInfo, now: Instant): void;
+  /** The transport's earliest deadline (its timers); the stack folds it into its own `pollAt`. */
+  pollAt?(): Instant | undefined;
+  /** Runs the transport's due timers; the stack calls it from its own `poll`. */
+  poll?(now: Instant): void;
 }
 
 /** What the stack offers transports for sending. */
