@@ -17,11 +17,12 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { Bench } from 'tinybench';
 import { checksumSuite } from './checksum.js';
 import { storageSuite } from './storage.js';
+import { tcpBulkSuite } from './tcp-bulk.js';
 import type { BenchCase, BenchSuite } from './suite.js';
 import { tcpWireSuite } from './tcp-wire.js';
 
 /** Every suite `npm run bench` runs; add new suites here. */
-export const SUITES: BenchSuite[] = [checksumSuite, tcpWireSuite, storageSuite];
+export const SUITES: BenchSuite[] = [checksumSuite, tcpWireSuite, storageSuite, tcpBulkSuite];
 
 export interface CaseResult {
   name: string;
@@ -142,8 +143,8 @@ async function runCase(c: BenchCase, timeMs: number, warmupMs: number): Promise<
   const result: CaseResult = { name: c.name, nsPerOp: 0, opsPerSec: 0, batch: 0, samples: 0, rmePercent: 0 };
   if (c.bytes !== undefined) result.bytes = c.bytes;
   try {
-    const batch = calibrate(c.fn, Math.min(2, Math.max(0.2, timeMs / 10)));
-    result.batch = batch;
+    await c.setup?.();
+    let batch = 1;
     const bench = new Bench({
       time: timeMs,
       warmupTime: warmupMs,
@@ -151,7 +152,15 @@ async function runCase(c: BenchCase, timeMs: number, warmupMs: number): Promise<
       warmupIterations: 2,
       throws: true,
     });
-    bench.add(c.name, batched(c.fn, batch));
+    if (c.fnAsync !== undefined) {
+      bench.add(c.name, c.fnAsync);
+    } else if (c.fn !== undefined) {
+      batch = calibrate(c.fn, Math.min(2, Math.max(0.2, timeMs / 10)));
+      bench.add(c.name, batched(c.fn, batch));
+    } else {
+      throw new Error('a case needs fn or fnAsync');
+    }
+    result.batch = batch;
     await bench.run();
     const r = bench.tasks[0]!.result;
     if (r.state !== 'completed') throw new Error(`benchmark ended in state ${r.state}`);
@@ -162,6 +171,12 @@ async function runCase(c: BenchCase, timeMs: number, warmupMs: number): Promise<
     if (c.bytes !== undefined) result.gbPerSec = (c.bytes * result.opsPerSec) / 1e9;
   } catch (e) {
     result.error = e instanceof Error ? e.message : String(e);
+  } finally {
+    try {
+      await c.teardown?.();
+    } catch (e) {
+      result.error ??= `teardown: ${e instanceof Error ? e.message : String(e)}`;
+    }
   }
   return result;
 }

@@ -8,7 +8,7 @@ test('storage bench cases run and name existing baselines', () => {
   assert.equal(names.size, cases.length);
   for (const c of cases) {
     if (c.baseline !== undefined) assert.ok(names.has(c.baseline), c.baseline);
-    for (let i = 0; i < 50; i++) c.fn();
+    for (let i = 0; i < 50; i++) c.fn!();
   }
   assert.ok(storageBenchSink() > 0);
 });
