@@ -895,6 +895,26 @@ export class Stack implements Pollable, IpOutput {
     this.drainLoopback(now);
   }
 
+  /** Hands an echo reply (its source already set on `this.echo`) to `onEchoReply`. */
+  private deliverEchoReply(
+    version: 4 | 6,
+    info: IpPacketInfo,
+    buf: Uint8Array,
+    dataOff: number,
+    m: { identifier: number; sequence: number; dataLen: number },
+    now: Instant,
+  ): void {
+    const e = this.echo;
+    e.version = version;
+    e.identifier = m.identifier;
+    e.sequence = m.sequence;
+    e.buf = buf;
+    e.off = dataOff;
+    e.len = m.dataLen;
+    e.ttl = info.ttl;
+    this.onEchoReply?.(e, now);
+  }
+
   private drainLoopback(now: Instant): void {
     // Bounded: what is queued while draining waits for the next poll once the slots turn over.
     let budget = LOOPBACK_SLOTS * 4;
@@ -1339,16 +1359,8 @@ export class Stack implements Pollable, IpOutput {
       }
       case Icmpv4Type.EchoReply: {
         mib.InEchoReps++;
-        const e = this.echo;
-        e.version = 4;
-        e.from4 = info.src4;
-        e.identifier = m.identifier;
-        e.sequence = m.sequence;
-        e.buf = info.buf;
-        e.off = v.dataOffset;
-        e.len = m.dataLen;
-        e.ttl = info.ttl;
-        this.onEchoReply?.(e, now);
+        this.echo.from4 = info.src4;
+        this.deliverEchoReply(4, info, info.buf, v.dataOffset, m, now);
         return;
       }
       case Icmpv4Type.DestUnreachable:
@@ -1567,16 +1579,8 @@ export class Stack implements Pollable, IpOutput {
       }
       case Icmpv6Type.EchoReply: {
         mib.InEchoReps++;
-        const e = this.echo;
-        e.version = 6;
-        e.from6.set(info.src6);
-        e.identifier = m.identifier;
-        e.sequence = m.sequence;
-        e.buf = b;
-        e.off = v.dataOffset;
-        e.len = m.dataLen;
-        e.ttl = info.ttl;
-        this.onEchoReply?.(e, now);
+        this.echo.from6.set(info.src6);
+        this.deliverEchoReply(6, info, b, v.dataOffset, m, now);
         return;
       }
       case Icmpv6Type.DestUnreachable:
