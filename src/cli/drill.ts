@@ -5,25 +5,22 @@
  * `-D` defines overridden by the command line's.
  *
  * `--parse-only` parses every script in every variant — the script itself, its `%{ }%` code blocks
- * and its back-quoted commands' shell syntax — and reports each as pass or error. Running scripts
- * needs the TCP engine, which does not exist yet: without `--parse-only` the command says so and
- * exits 2.
+ * and its back-quoted commands' shell syntax — and reports each as pass or error. Without it each
+ * script runs against a fresh stack per variant (`drill/runner/run.ts`) and reports pass or fail.
  *
  * Exit codes: 0 all passed; 1 a test failed; 2 bad usage, a missing path or an unparsable script.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { compileCode } from '../drill/code/index.js';
 import { parseShell, ShellSyntaxError } from '../drill/commands/shell.js';
 import type { CommandSpec } from '../drill/parser/ast.js';
 import { parseScript } from '../drill/parser/index.js';
 import { DrillProgress } from '../drill/report/progress.js';
+import { runScript } from '../drill/runner/run.js';
 import { type DrillRecord, exitCodeFor, formatJson, formatJunit, formatSummary, formatTap } from '../drill/report/records.js';
 import { type IpVersion, variantConfig, variantsFor } from '../drill/variants.js';
-
-export const ENGINE_MISSING =
-  'wirestack drill: running scripts needs the TCP engine, which is not built yet; use --parse-only';
 
 const VERSIONS: readonly IpVersion[] = ['ipv4', 'ipv6', 'ipv4-mapped-ipv6'];
 
@@ -160,6 +157,59 @@ export function parseOnlyRecords(files: readonly string[], flags: DrillFlags, pr
   return records;
 }
 
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs every script in every variant; a script that does not parse is an error record. */
+export function runRecords(files: readonly string[], flags: DrillFlags, progress?: DrillProgress): DrillRecord[] {
+  const records: DrillRecord[] = [];
+  for (const file of files) {
+    const text = readOrUndefined(file);
+    if (text === undefined) {
+      const rec: DrillRecord = { path: file, variant: (flags.variants ?? ['ipv4'])[0]!, result: 'error', message: `${file}: cannot read`, virtualUs: 0, wallMs: 0 };
+      records.push(rec);
+      progress?.tick(rec);
+      continue;
+    }
+    const chosen = flags.variants ?? variantsFor(file, text, 'google');
+    if (typeof chosen === 'string') {
+      records.push({ path: file, variant: 'none', result: 'error', message: chosen, virtualUs: 0, wallMs: 0 });
+      continue;
+    }
+    for (const v of chosen) {
+      const t0 = performance.now();
+      const parseError = checkScript(file, text, v, flags.define ?? {});
+      let rec: DrillRecord;
+      if (parseError !== '') {
+        rec = { path: file, variant: v, result: 'error', message: parseError, virtualUs: 0, wallMs: performance.now() - t0 };
+      } else {
+        const cfg = variantConfig(v);
+        const res = parseScript(text, { file, defines: { ...cfg.defines, ...flags.define } });
+        if (!res.ok) throw new Error('unreachable: the script parsed a moment ago');
+        const tol = flags.tolerance_usecs;
+        const cwd = dirname(resolve(file));
+        const opts = { cwd, readFile: readOrUndefined, ...(tol !== undefined ? { toleranceUsecs: tol } : {}) };
+        let out;
+        try {
+          out = runScript(res.script, cfg, opts);
+        } catch (e) {
+          const message = `${file}: error: the run stopped: ${e instanceof Error ? e.message : String(e)}`;
+          out = { ok: false, error: true, message, virtualUs: 0 };
+        }
+        rec = { path: file, variant: v, result: out.ok ? 'pass' : 'error' in out ? 'error' : 'fail', message: out.message, virtualUs: out.virtualUs, wallMs: performance.now() - t0 };
+      }
+      records.push(rec);
+      progress?.tick(rec);
+    }
+  }
+  return records;
+}
+
 /** Runs the drill command; returns the exit code. `out`/`err` receive text for stdout/stderr. */
 export function runDrill(
   paths: readonly string[],
@@ -178,14 +228,10 @@ export function runDrill(
     err(`wirestack drill: no .pkt scripts found under ${paths.join(', ')}\n`);
     return 2;
   }
-  if (!flags.parseOnly) {
-    err(`${ENGINE_MISSING}\n`);
-    return 2;
-  }
   const progress = new DrillProgress(files.length);
   let records: DrillRecord[];
   try {
-    records = parseOnlyRecords(files, flags, progress);
+    records = flags.parseOnly ? parseOnlyRecords(files, flags, progress) : runRecords(files, flags, progress);
   } finally {
     progress.stop();
   }

@@ -69,11 +69,18 @@ describe('wirestack drill', { skip: BUILT ? false : NOT_BUILT }, () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('without --parse-only it refuses honestly with exit 2', () => {
-    const r = drill(join(dir, 'good'));
-    assert.equal(r.status, 2);
-    assert.equal(r.stdout, '');
-    assert.equal(r.stderr, 'wirestack drill: running scripts needs the TCP engine, which is not built yet; use --parse-only\n');
+  test("runs scripts: the project's own pass in every variant (exit 0); a failing script exits 1", () => {
+    const json = join(dir, 'run.json');
+    const ok = drill('--json', json, join(ROOT, 'tests', 'packetdrill'));
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { results: { result: string; variant: string }[] };
+    assert.ok(report.results.length >= 12, `${report.results.length} runs`);
+    assert.deepEqual([...new Set(report.results.map((r) => r.result))], ['pass']);
+    assert.deepEqual([...new Set(report.results.map((r) => r.variant))].sort(), ['ipv4', 'ipv4-mapped-ipv6', 'ipv6']);
+    // GOOD has no defaults.sh: the stack advertises the linux profile's own wscale, not the 8 it expects.
+    const bad = drill(join(dir, 'good'));
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout + bad.stderr, /a\.pkt:\d+: error/);
   });
 
   test('bad usage exits 2', () => {
