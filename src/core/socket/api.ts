@@ -851,10 +851,18 @@ export class SocketApi {
         case LINUX.SO_SNDBUF: {
           if (int === undefined) return fail(ERRNO.EINVAL);
           const rcv = name === LINUX.SO_RCVBUF;
-          // The buffers are sized when the connection (or the UDP socket) is created.
-          if (s.tcb !== undefined || (!s.isTcp && (s.udp !== undefined || !rcv))) return fail(ERRNO.ENOPROTOOPT);
+          // A connection's send queue can be resized; its receive buffer (which sets the advertised
+          // window) and a UDP socket's buffers are sized when they are created.
+          if ((s.tcb !== undefined && rcv) || (!s.isTcp && (s.udp !== undefined || !rcv))) {
+            return fail(ERRNO.ENOPROTOOPT);
+          }
           const max = this.stack.sysctls.int(rcv ? 'net.core.rmem_max' : 'net.core.wmem_max');
           const v = Math.min(Math.max(int, 0), max);
+          if (s.tcb !== undefined) {
+            s.sndbuf = v;
+            s.tcb.setSendBuffer(Math.max(2 * v, SOCK_MIN_SNDBUF));
+            return ok();
+          }
           if (rcv) s.rcvbuf = v;
           else s.sndbuf = v;
           if (s.listener !== undefined) Object.assign(s.listener.options, s.tcpOptions());

@@ -501,6 +501,15 @@ export class TcbCore {
 
   // =============================================================== output
 
+  /**
+   * SO_SNDBUF on an existing connection (Linux allows it): the send queue takes the new size, but
+   * never drops below what it already holds; writes see the new limit at once.
+   */
+  setSendBuffer(bytes: number): void {
+    this.cfg.sndBuf = bytes;
+    this.sndQueue.resize(Math.max(bytes, this.sndQueue.length));
+  }
+
   /** The current RTO with backoff, µs. */
   rto(): number {
     return this.rtt.backedOffRtoUs(this.backoff);

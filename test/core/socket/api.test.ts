@@ -432,6 +432,15 @@ describe('SocketApi: options', () => {
     const s = okv(finish(w, w.B.accept(lfd)));
     assert.equal(done(w.B.getsockopt(s, L.SOL_SOCKET, L.SO_RCVBUF)).value, 60_000);
     errno(w.A.setsockopt(fd, L.SOL_SOCKET, L.SO_RCVBUF, 1000), E.ENOPROTOOPT);
+    // SO_SNDBUF on the connection resizes its send queue (Linux allows it); writes see the limit.
+    okv(w.A.setsockopt(fd, L.SOL_SOCKET, L.SO_SNDBUF, 10_000));
+    assert.equal(done(w.A.getsockopt(fd, L.SOL_SOCKET, L.SO_SNDBUF)).value, 20_000);
+    okv(w.A.fcntl(fd, L.F_SETFL, L.O_NONBLOCK));
+    const big = new Uint8Array(100_000);
+    assert.equal(done(w.A.write(fd, big, big.length)).ret, 20_000);
+    okv(w.A.setsockopt(fd, L.SOL_SOCKET, L.SO_SNDBUF, 2_000));
+    assert.equal(done(w.A.getsockopt(fd, L.SOL_SOCKET, L.SO_SNDBUF)).value, 4_608);
+    errno(w.A.write(fd, big, big.length), E.EAGAIN);
   });
 
   test('SO_TYPE / SO_DOMAIN / SO_PROTOCOL, TCP_NODELAY, TCP_MAXSEG', () => {
