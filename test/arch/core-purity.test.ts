@@ -4,19 +4,13 @@
  * reach-arounds and dynamic `import()` in core.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { checkoutRoot } from '../paths.js';
 
-/** The checkout: the nearest ancestor holding package.json (tests run from dist/ or a private build dir). */
-function projectRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
-const root = projectRoot();
+const root = checkoutRoot();
 const coreDir = join(root, 'src', 'core');
 
 function tsFiles(dir: string): string[] {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sharedPath } from '../paths.js';
 
 function checkout(): string {
   const env = process.env.WIRESTACK_CHECKOUT;
@@ -27,7 +28,7 @@ const ROOT = checkout();
 const BIN = join(ROOT, 'bin', 'wirestack');
 const BUILT = existsSync(join(ROOT, 'dist', 'src', 'cli', 'drill.js'));
 const NOT_BUILT = 'dist/src/cli/drill.js missing: run `npx tsc -p tsconfig.json` (npm test builds first)';
-const CORPUS = '/work/shared/packetdrill/corpus/google';
+const CORPUS = sharedPath('packetdrill', 'corpus', 'google');
 
 interface Run {
   status: number | null;

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { CodeSession, compileCode, SK_MEMINFO_NAMES, TCP_INFO_FIELDS, TCP_INFO_NAMES } from '../../../src/drill/code/index.js';
 import { parseScript } from '../../../src/drill/parser/index.js';
 import { variantConfig } from '../../../src/drill/variants.js';
+import { sharedPath } from '../../paths.js';
 
 const site = { file: 'x.pkt', line: 20 };
 
@@ -101,9 +102,10 @@ const ZERO = {
 
 describe('corpus code blocks', () => {
   it('every %{ }% block in the corpus and reference parses and evaluates', (t) => {
-    const roots = ['/work/shared/packetdrill/corpus/google', '/work/shared/packetdrill/reference'].filter((r) => existsSync(r));
-    if (roots.length === 0) {
-      t.skip('corpus folders are missing');
+    const roots = [sharedPath('packetdrill', 'corpus', 'google'), sharedPath('packetdrill', 'reference')];
+    const missing = roots.filter((r) => !existsSync(r));
+    if (missing.length > 0) {
+      t.skip(`corpus folders missing: ${missing.join(', ')} (set WIRESTACK_SHARED)`);
       return;
     }
     const defines = variantConfig('ipv4').defines;

@@ -6,6 +6,7 @@ import { Sysctls } from '../../../src/core/stack/sysctl.js';
 import { type DrillNamespace, type RouteChange, resolvePath, restoreSysctls, ShellInterpreter } from '../../../src/drill/commands/index.js';
 import { parseScript } from '../../../src/drill/parser/index.js';
 import { variantConfig } from '../../../src/drill/variants.js';
+import { sharedPath } from '../../paths.js';
 
 /** A namespace double that records every request. */
 class FakeNamespace implements DrillNamespace {
@@ -208,7 +209,7 @@ describe('shell interpreter: devices, routes, sequences', () => {
 // Corpus: every back-quoted command line, and the defaults.sh baselines.
 // ---------------------------------------------------------------------------------------------
 
-const CORPUS_ROOTS = ['/work/shared/packetdrill/corpus/google', '/work/shared/packetdrill/reference'];
+const CORPUS_ROOTS = [sharedPath('packetdrill', 'corpus', 'google'), sharedPath('packetdrill', 'reference')];
 
 function pktFiles(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir).sort()) {
@@ -222,10 +223,11 @@ function pktFiles(dir: string, out: string[] = []): string[] {
 const readReal = (p: string): string | undefined => (existsSync(p) ? readFileSync(p, 'utf8') : undefined);
 
 describe('corpus commands', () => {
-  const roots = CORPUS_ROOTS.filter((r) => existsSync(r));
+  const roots = CORPUS_ROOTS;
+  const missing = roots.filter((r) => !existsSync(r));
   it('every command line runs or fails as unsupported', (t) => {
-    if (roots.length === 0) {
-      t.skip('corpus folders are missing');
+    if (missing.length > 0) {
+      t.skip(`corpus folders missing: ${missing.join(', ')} (set WIRESTACK_SHARED)`);
       return;
     }
     const defines = variantConfig('ipv4').defines;
@@ -262,12 +264,13 @@ describe('corpus commands', () => {
 
   it('the defaults.sh baselines apply cleanly with their values', (t) => {
     const baselines = [
-      '/work/shared/packetdrill/corpus/google/gtests/net/common/defaults.sh',
-      '/work/shared/packetdrill/corpus/google/gtests/net/tcp/common/defaults.sh',
-      '/work/shared/packetdrill/reference/defaults.sh',
-    ].filter((p) => existsSync(p));
-    if (baselines.length === 0) {
-      t.skip('corpus folders are missing');
+      sharedPath('packetdrill', 'corpus', 'google', 'gtests', 'net', 'common', 'defaults.sh'),
+      sharedPath('packetdrill', 'corpus', 'google', 'gtests', 'net', 'tcp', 'common', 'defaults.sh'),
+      sharedPath('packetdrill', 'reference', 'defaults.sh'),
+    ];
+    const absent = baselines.filter((p) => !existsSync(p));
+    if (absent.length > 0) {
+      t.skip(`baselines missing: ${absent.join(', ')} (set WIRESTACK_SHARED)`);
       return;
     }
     for (const path of baselines) {

@@ -6,25 +6,12 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { formatEvent, formatScript, parseScript, type Script } from '../../../src/drill/parser/index.js';
 import { variantConfig } from '../../../src/drill/variants.js';
-
-/** The shared folder: $WIRESTACK_SHARED, else `shared/` beside the checkout. */
-function sharedDir(): string | undefined {
-  const env = process.env.WIRESTACK_SHARED;
-  if (env !== undefined && env !== '') return env;
-  let d = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'src'))) return join(d, '..', 'shared');
-    const up = dirname(d);
-    if (up === d) return undefined;
-    d = up;
-  }
-}
+import { sharedDir } from '../../paths.js';
 
 function pktFiles(dir: string): string[] {
   const out: string[] = [];

@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { parseScript } from '../../../src/drill/parser/index.js';
 import { runScript, type RunOutcome } from '../../../src/drill/runner/run.js';
 import { type IpVersion, variantConfig } from '../../../src/drill/variants.js';
+import { sharedPath } from '../../paths.js';
 
 const VARIANTS: readonly IpVersion[] = ['ipv4', 'ipv4-mapped-ipv6', 'ipv6'];
-const REFERENCE = '/work/shared/packetdrill/reference';
+const REFERENCE = sharedPath('packetdrill', 'reference');
 
 function root(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

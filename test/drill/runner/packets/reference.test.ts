@@ -19,8 +19,9 @@ import {
   resolveTime,
 } from '../../../../src/drill/runner/packets/index.js';
 import { type IpVersion, variantConfig } from '../../../../src/drill/variants.js';
+import { sharedPath } from '../../../paths.js';
 
-const DIR = '/work/shared/packetdrill/reference';
+const DIR = sharedPath('packetdrill', 'reference');
 const VERSIONS: IpVersion[] = ['ipv4', 'ipv4-mapped-ipv6', 'ipv6'];
 const FAKE_L_LIVE = 0xfedc0000;
 const REMOTE_PORT = 40000;
