@@ -35,7 +35,8 @@ export interface DrillFlags {
   tolerance_usecs?: number;
 }
 
-function parseVariants(value: string): IpVersion[] {
+/** `--variants a,b`: known names, deduplicated, at least one. */
+export function parseVariants(value: string): IpVersion[] {
   const out: IpVersion[] = [];
   for (const v of value.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     if (!(VERSIONS as readonly string[]).includes(v)) {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerConformance } from './conformance.js';
 import { registerDemo } from './demo.js';
 import { registerDrill } from './drill.js';
 import { registerPcap } from './pcap.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError()
     .exitOverride();
+  registerConformance(program);
   registerDemo(program);
   registerDrill(program);
   registerPcap(program);
