@@ -163,7 +163,10 @@ export class CodeInterpreter {
         return e.parts.map((p) => (typeof p === 'string' ? p : formatSpec(this.eval(p.expr), p.spec, e.line, e.col))).join('');
       case 'name': {
         const v = this.globals.get(e.name);
-        if (v === undefined) throw new PyError('NameError', `name '${e.name}' is not defined`, e.line, e.col);
+        if (v === undefined) {
+          const why = TCP_INFO_NAMES.has(e.name) ? ' (a tcp_info field the stack does not report)' : '';
+          throw new PyError('NameError', `name '${e.name}' is not defined${why}`, e.line, e.col);
+        }
         return v;
       }
       case 'tuple':

@@ -46,6 +46,7 @@ export class StackNamespace implements DrillNamespace {
       out.set('TcpExtListenOverflows', t.ListenOverflows);
       out.set('TcpExtListenDrops', t.ListenDrops);
       out.set('TcpExtTWRecycled', t.TimeWaitRecycled);
+      out.set('TcpExtInactivityResets', t.InactivityResets);
     }
     return out;
   }

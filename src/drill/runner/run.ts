@@ -6,7 +6,7 @@
  * `%{ }%` code on a virtual clock driven by the `SimDriver`.
  */
 import { MemoryCable } from '../../core/link/cable.js';
-import type { Link } from '../../core/link/link.js';
+import { capabilities, type Link, type LinkCapabilities } from '../../core/link/link.js';
 import { Xoshiro128 } from '../../core/rand/rng.js';
 import { type CallResult, isPending, type PendingCall, SocketApi, type SysResult } from '../../core/socket/api.js';
 import { ERRNO, errnoText, LINUX } from '../../core/socket/linux.js';
@@ -31,7 +31,7 @@ import {
   sniffTimeoutUs,
   verifyTime,
 } from './packets/index.js';
-import { addrPlan, type AddrPlan, prepare, SyscallError } from './syscalls.js';
+import { addrPlan, type AddrPlan, prepare, type PreparedCall, SyscallError } from './syscalls.js';
 
 /** The remote port of passive connections (the peer's "ephemeral" port). */
 export const REMOTE_PORT = 48_879;
@@ -52,6 +52,37 @@ export interface RunOutcome {
 
 class Fail extends Error {}
 
+/**
+ * The stack's side of the runner's link (the TUN device): the stack sends MTU-sized packets on one
+ * cable and receives on another whose few slots take packets up to 64 KiB, since a TUN device
+ * accepts inbound packets larger than its MTU (GRO aggregates, `--mss`).
+ */
+class StackSide implements Link {
+  readonly caps: LinkCapabilities;
+  constructor(
+    private readonly out: Link,
+    private readonly inp: Link,
+    mtu: number,
+  ) {
+    this.caps = capabilities({ medium: 'ip', mtu, checksumOffload: false });
+  }
+  get stats(): Link['stats'] {
+    return this.out.stats;
+  }
+  transmit(buf: Uint8Array, off: number, len: number, now: Instant): boolean {
+    return this.out.transmit(buf, off, len, now);
+  }
+  receive(now: Instant): ReturnType<Link['receive']> {
+    return this.inp.receive(now);
+  }
+  pollAt(): Instant | undefined {
+    return this.inp.pollAt();
+  }
+}
+
+/** Largest inbound IP packet the runner injects (a GRO aggregate). */
+const MAX_INBOUND = 65_535 + 40;
+
 /** Collects what the stack sends into the runner's FIFO. */
 class Collector {
   readonly fifo: LiveFrame[] = [];
@@ -71,7 +102,7 @@ interface Blocked {
   readonly pending: PendingCall;
   readonly startUs: number;
   readonly endUs: number;
-  readonly prepared: { newFd: boolean; closeFd: number | undefined; check(r: SysResult): string | undefined };
+  readonly prepared: Pick<PreparedCall, 'newFd' | 'sut' | 'closeFd' | 'check'>;
 }
 
 function optionValue(script: Script, name: string): string | undefined {
@@ -104,16 +135,12 @@ export class ScriptRun {
     private readonly variant: VariantConfig,
     opts: RunOptions,
   ) {
-    const file = script.file;
-    const tol = optionValue(script, 'tolerance_usecs');
-    this.cfg = packetConfig({
-      file,
-      toleranceUsecs: opts.toleranceUsecs ?? (tol !== undefined ? Number(tol) : 4000),
-      strictSegments: optionValue(script, 'strict_segments') !== undefined,
-    });
+    this.cfg = scriptPacketConfig(script, opts);
     const cable = new MemoryCable({ medium: 'ip', mtu: variant.mtu, checksumOffload: false, delayUs: 0 });
+    const inbound = new MemoryCable({ medium: 'ip', mtu: variant.mtu, tso: true, maxTsoBytes: MAX_INBOUND, checksumOffload: false, queueFrames: 8 });
+    const stackSide = new StackSide(cable.a, inbound.a, variant.mtu);
     this.stack = new Stack({ name: 'sut', rng: new Xoshiro128(7) });
-    const iface = this.stack.addInterface(cable.a, { name: 'tun0' });
+    const iface = this.stack.addInterface(stackSide, { name: 'tun0' });
     this.conn = ConnState.forVariant(variant, 8080, REMOTE_PORT);
     if (this.conn.family === 4) {
       this.stack.addAddress(iface.index, this.conn.local4, variant.prefixLen);
@@ -125,9 +152,9 @@ export class ScriptRun {
     this.tcp = new TcpLayer(this.stack, this.stack.sysctls, { rng: new Xoshiro128(8) });
     this.stack.registerTransport(this.tcp);
     this.api = new SocketApi(this.stack, this.tcp, { clock: () => this.sim.now() });
-    this.cableEnd = cable.b;
+    this.cableEnd = inbound.b;
     this.collector = new Collector(cable.b);
-    this.sim.add(this.stack, [cable.a]).add(this.collector, [cable.b]).addCable(cable);
+    this.sim.add(this.stack, [stackSide]).add(this.collector, [cable.b]).addCable(cable).addCable(inbound);
     this.matcher = new OutboundMatcher(this.conn, this.cfg);
     this.plan = addrPlan(variant.version, this.conn);
     this.shell = new ShellInterpreter({
@@ -142,29 +169,52 @@ export class ScriptRun {
     return new Fail(`${this.script.file}:${line}: error: ${msg}`);
   }
 
+  /** `file:line: error handling packet: msg`, the reference runner's wording. */
+  private packetErr(line: number, msg: string): Fail {
+    return new Fail(`${this.script.file}:${line}: error handling packet: ${msg}`);
+  }
+
   private get now(): number {
     return this.sim.now();
   }
 
-  /** Runs the sim up to `us`, retrying a blocked call after every step. */
+  /** The timeout of the blocked call when it lies ahead (the call must be retried then). */
+  private blockedDeadline(): number | undefined {
+    const d = this.blocked?.pending.deadline;
+    return d !== undefined && d > this.now && this.blockedError === undefined ? d : undefined;
+  }
+
+  /** Runs the sim up to `us`, retrying a blocked call after every step and at its timeout. */
   private advanceTo(us: number): void {
     for (;;) {
       const next = this.sim.nextDeadline();
+      const bd = this.blockedDeadline();
+      if (bd !== undefined && bd <= us && (next === undefined || bd < next)) {
+        this.sim.runUntil(bd as Instant);
+        this.api.epollTick();
+        this.retryBlocked();
+        continue;
+      }
       if (next === undefined || next > us) {
         if (us > this.now) this.sim.runUntil(us as Instant);
+        this.api.epollTick();
         this.retryBlocked();
         return;
       }
       this.sim.step();
+      this.api.epollTick();
       this.retryBlocked();
     }
   }
 
-  /** One sim step (or a jump to `limit` when nothing is due before it). */
+  /** One sim step (or a jump to `limit`, or to the blocked call's timeout, when nothing is due before). */
   private stepUntil(limit: number): void {
+    const bd = this.blockedDeadline();
+    const lim = bd !== undefined && bd < limit ? bd : limit;
     const next = this.sim.nextDeadline();
-    if (next === undefined || next > limit) this.sim.runUntil(limit as Instant);
+    if (next === undefined || next > lim) this.sim.runUntil(lim as Instant);
     else this.sim.step();
+    this.api.epollTick();
     this.retryBlocked();
   }
 
@@ -253,9 +303,9 @@ export class ScriptRun {
       }
     }
     const b = buildInbound(ev.packet, this.conn, this.cfg);
-    if (!b.ok) throw this.err(ev.line, `handling packet: ${b.error}`);
+    if (!b.ok) throw this.packetErr(ev.line, b.error);
     if (!this.cableEnd.transmit(b.frame, 0, b.frame.length, this.now as Instant)) {
-      throw this.err(ev.line, 'handling packet: could not inject the packet');
+      throw this.packetErr(ev.line, `could not inject the packet (${b.frame.length} bytes; the runner's link queue is full or the packet is over 64 KiB)`);
     }
     this.advanceTo(this.now);
   }
@@ -276,9 +326,9 @@ export class ScriptRun {
         if (r.warning) return t.kind === 'exact' ? t.us : this.now;
         throw new Fail(r.error);
       }
-      if (this.now >= deadline) throw this.err(ev.line, 'handling packet: Timed out waiting for packet');
+      if (this.now >= deadline) throw this.packetErr(ev.line, 'Timed out waiting for packet');
       if (this.sim.nextDeadline() === undefined && deadline === Number.POSITIVE_INFINITY) {
-        throw this.err(ev.line, 'handling packet: Timed out waiting for packet (nothing more will be sent)');
+        throw this.packetErr(ev.line, 'Timed out waiting for packet (nothing more will be sent)');
       }
       this.stepUntil(deadline);
     }
@@ -310,7 +360,7 @@ export class ScriptRun {
       if (e instanceof SyscallError) throw this.err(ev.line, e.message);
       throw e;
     }
-    if (s.name === 'connect' && p.connect) {
+    if (p.connect) {
       this.conn.localPort = 0;
       this.conn.remotePort = this.plan.port;
       this.conn.localIsnKnown = false;
@@ -325,6 +375,7 @@ export class ScriptRun {
       this.sutFd = -1;
     }
     const r: CallResult = p.run();
+    this.api.epollTick();
     if (isPending(r)) {
       if (s.end === undefined) throw this.err(ev.line, `${s.name}() blocked unexpectedly (give an end time: +t...end)`);
       const endUs = ev.time.kind === 'relative' || ev.time.kind === 'relativeRange' ? prevUs + s.end.usecs : s.end.usecs;
@@ -353,10 +404,10 @@ export class ScriptRun {
       return `${where}: ${e instanceof Error ? e.message : String(e)}`;
     }
     if (p.newFd && want >= 0) {
-      if (r.ret < 0) return `${where}: Expected result ${want} but got -1 with errno ${errnoText(r.errno ?? 0)}`;
+      if (r.ret < 0) return `${where}: Expected non-negative result but got -1 with errno ${errnoText(r.errno ?? 0)}`;
       if (this.fds.has(want)) return `${where}: duplicate script fd ${want}`;
       this.fds.set(want, r.ret);
-      this.sutFd = r.ret;
+      if (p.sut === true) this.sutFd = r.ret;
       if (s.name === 'socket') {
         this.conn.localPort = this.plan.port;
         this.conn.remotePort = REMOTE_PORT;
@@ -403,6 +454,28 @@ export class ScriptRun {
     const out = this.code.run(code, { tcpInfo }, { file: this.script.file, line });
     if (!out.ok) throw new Fail(out.message);
   }
+}
+
+/** The packet options of a script (§4): its own option lines, then the command line's. */
+function scriptPacketConfig(script: Script, opts: RunOptions): PacketConfig {
+  const num = (name: string, def: number): number => {
+    const v = optionValue(script, name);
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!Number.isFinite(n) || v.trim() === '') throw new SyscallError(`bad value for --${name}: '${v}'`);
+    return n;
+  };
+  const nonFatal = optionValue(script, 'non_fatal');
+  return packetConfig({
+    file: script.file,
+    toleranceUsecs: opts.toleranceUsecs ?? num('tolerance_usecs', 4000),
+    tolerancePercent: num('tolerance_percent', 12.5),
+    tcpTsTickUsecs: num('tcp_ts_tick_usecs', 0),
+    tcpTsEcrScaled: optionValue(script, 'tcp_ts_ecr_scaled') !== undefined,
+    strictSegments: optionValue(script, 'strict_segments') !== undefined,
+    nonFatalPacket: nonFatal !== undefined && nonFatal.split(',').includes('packet'),
+    mss: num('mss', 0),
+  });
 }
 
 function evalResult(e: Expr): number {

@@ -3,9 +3,9 @@
  * checking the outputs the script states (getsockopt/ioctl values, poll revents).
  */
 import { mapV4, type SockAddr, sockaddr4, sockaddr6 } from '../../core/socket/addr.js';
-import type { CallResult, Linger, SocketApi, SysResult } from '../../core/socket/api.js';
+import { type CallResult, isPending, type Linger, type MsgHdr, type SocketApi, type SysResult } from '../../core/socket/api.js';
 import { ERRNO, LINUX } from '../../core/socket/linux.js';
-import type { Expr } from '../parser/ast.js';
+import type { EpollEventExpr, Expr, ListExpr, MsghdrExpr } from '../parser/ast.js';
 import type { ConnState } from './packets/conn.js';
 
 export class SyscallError extends Error {}
@@ -71,8 +71,10 @@ export function addrPlan(version: string, conn: ConnState, port = 8080): AddrPla
 
 /** A prepared call: run it, then `check` its completed result (outputs beyond ret/errno). */
 export interface PreparedCall {
-  /** The call returns a new fd (socket/accept). */
+  /** The call returns a new fd (socket/accept/epoll_create): a non-negative result means "any fd". */
   readonly newFd: boolean;
+  /** The new fd is a socket that becomes the socket under test (socket/accept; not epoll). */
+  readonly sut?: boolean;
   readonly connect: boolean;
   readonly closeFd: number | undefined;
   run(): CallResult;
@@ -89,6 +91,97 @@ function lenArg(e: Expr): number {
 
 function none(): string | undefined {
   return undefined;
+}
+
+/** True for a `NULL` buffer argument (the call then sees a zero-length buffer: EFAULT). */
+function isNull(e: Expr): boolean {
+  return (e.kind === 'word' && e.name === 'NULL') || (e.kind === 'int' && e.value === 0);
+}
+
+/** A zero-filled buffer of `n` bytes, or an empty one for NULL (so the socket layer says EFAULT). */
+function buffer(arg: Expr, n: number): Uint8Array {
+  return isNull(arg) ? new Uint8Array(0) : new Uint8Array(Math.max(n, 0));
+}
+
+/** `[{..., len}, ...]`: zero-filled iovec buffers. */
+function iovecs(name: string, list: Expr): Uint8Array[] {
+  if (list.kind === 'ellipsis') return [];
+  if (list.kind !== 'list') throw new SyscallError(`${name}: expected an iovec list [{..., len}, ...]`);
+  return list.items.map((it) => {
+    if (it.kind !== 'iovec') throw new SyscallError(`${name}: expected an iovec {..., len}`);
+    return new Uint8Array(Math.max(it.len, 0));
+  });
+}
+
+function msghdr(name: string, e: Expr): MsghdrExpr {
+  if (e.kind !== 'msghdr') throw new SyscallError(`${name}: expected a msghdr {msg_name(...)=..., msg_iov(N)=[...], msg_flags=F}`);
+  if (e.iovLen !== e.iov.items.length) {
+    throw new SyscallError(`${name}: msg_iov(${e.iovLen}) does not match the ${e.iov.items.length} iovecs listed`);
+  }
+  return e;
+}
+
+/** The control messages the socket layer can report for a recvmsg (TCP_CM_INQ only). */
+interface Cmsg {
+  level: number;
+  type: number;
+  data: number;
+}
+
+function cmsgName(level: number, type: number): string {
+  const names = Object.entries(LINUX);
+  const lv = names.find(([k, v]) => v === level && k.startsWith('SOL_'))?.[0] ?? String(level);
+  return `level ${lv} type ${type}`;
+}
+
+/** Checks the expected `msg_control` list of a recvmsg against the control messages produced. */
+function checkCmsgs(expected: ListExpr | undefined, got: readonly Cmsg[]): string | undefined {
+  if (expected === undefined) return undefined;
+  const want = expected.items;
+  for (const [i, w] of want.entries()) {
+    if (w.kind !== 'cmsg') return `recvmsg: msg_control entry ${i} is not a {cmsg_level=..., cmsg_type=..., cmsg_data=...}`;
+    const g = got[i];
+    const level = evalInt(w.level);
+    const type = evalInt(w.type);
+    if (g === undefined) return `recvmsg: expected ${want.length} control messages but got ${got.length} (missing ${cmsgName(level, type)})`;
+    if (g.level !== level || g.type !== type) {
+      return `recvmsg: control message ${i}: expected ${cmsgName(level, type)} but got ${cmsgName(g.level, g.type)}`;
+    }
+    const data = evalInt(w.data);
+    if (g.data !== data) return `recvmsg: control message ${i} (${cmsgName(level, type)}): expected data ${data} but got ${g.data}`;
+  }
+  if (got.length > want.length) return `recvmsg: expected ${want.length} control messages but got ${got.length}`;
+  return undefined;
+}
+
+/** Rejects expected control messages the socket layer cannot produce, with a clear message. */
+function supportedCmsgs(expected: ListExpr | undefined): void {
+  for (const w of expected?.items ?? []) {
+    if (w.kind !== 'cmsg') throw new SyscallError('recvmsg: msg_control entries must be {cmsg_level=..., cmsg_type=..., cmsg_data=...}');
+    const level = evalInt(w.level);
+    const type = evalInt(w.type);
+    if (level !== LINUX.SOL_TCP || type !== LINUX.TCP_CM_INQ) {
+      throw new SyscallError(`recvmsg: unsupported control message ${cmsgName(level, type)} (only SOL_TCP/TCP_CM_INQ is produced)`);
+    }
+    if (w.data.kind !== 'int' && w.data.kind !== 'word' && w.data.kind !== 'list') {
+      throw new SyscallError('recvmsg: TCP_CM_INQ data must be an integer');
+    }
+  }
+}
+
+/** The epoll_event data a script writes (`fd=F` is a script fd, translated to the live one). */
+function epollData(ev: EpollEventExpr, fd: (e: Expr) => number): number {
+  return ev.member === 'fd' ? fd(ev.data) : evalInt(ev.data);
+}
+
+/** Wraps a result (pending or not) so that `after` runs on the completed result. */
+function onDone(r: CallResult, after: (r: SysResult) => void): CallResult {
+  if (isPending(r)) {
+    const p = r.pending;
+    return { pending: { deadline: p.deadline, retry: (now) => onDone(p.retry(now), after) } };
+  }
+  after(r);
+  return r;
 }
 
 /**
@@ -109,7 +202,7 @@ export function prepare(
       const domain = args[0]!.kind === 'ellipsis' ? plan.domain : evalInt(args[0]!);
       const type = evalInt(args[1]!);
       const proto = evalInt(args[2]!);
-      return { ...base, newFd: true, run: () => api.socket(domain, type, proto) };
+      return { ...base, newFd: true, sut: true, run: () => api.socket(domain, type, proto) };
     }
     case 'bind': {
       nargs(name, args, 3);
@@ -125,7 +218,13 @@ export function prepare(
     case 'accept': {
       nargs(name, args, 3);
       const f = fd(args[0]!);
-      return { ...base, newFd: true, run: () => api.accept(f) };
+      return { ...base, newFd: true, sut: true, run: () => api.accept(f) };
+    }
+    case 'accept4': {
+      nargs(name, args, 4);
+      const f = fd(args[0]!);
+      const flags = evalInt(args[3]!);
+      return { ...base, newFd: true, sut: true, run: () => api.accept4(f, flags) };
     }
     case 'connect': {
       nargs(name, args, 3);
@@ -142,8 +241,53 @@ export function prepare(
       const f = fd(args[0]!);
       const n = evalInt(args[2]!);
       const flags = name === 'recv' ? evalInt(args[3]!) : 0;
-      const buf = new Uint8Array(Math.max(n, 0));
+      const buf = buffer(args[1]!, n);
       return { ...base, run: () => (name === 'read' ? api.read(f, buf, n) : api.recv(f, buf, n, flags)) };
+    }
+    case 'recvfrom': {
+      nargs(name, args, 6);
+      const f = fd(args[0]!);
+      const n = evalInt(args[2]!);
+      const flags = evalInt(args[3]!);
+      const buf = buffer(args[1]!, n);
+      return { ...base, run: () => api.recvfrom(f, buf, n, flags) };
+    }
+    case 'readv':
+    case 'writev': {
+      nargs(name, args, 3);
+      const f = fd(args[0]!);
+      const iov = iovecs(name, args[1]!);
+      const cnt = evalInt(args[2]!);
+      if (cnt !== iov.length) throw new SyscallError(`${name}: iovcnt ${cnt} does not match the ${iov.length} iovecs listed`);
+      return { ...base, run: () => (name === 'readv' ? api.readv(f, iov) : api.writev(f, iov)) };
+    }
+    case 'recvmsg': {
+      nargs(name, args, 3);
+      const f = fd(args[0]!);
+      const m = msghdr(name, args[1]!);
+      const flags = evalInt(args[2]!);
+      const wantFlags = m.flags.kind === 'ellipsis' ? undefined : evalInt(m.flags);
+      supportedCmsgs(m.control);
+      const msg: MsgHdr = { iov: iovecs(name, m.iov) };
+      let cmsgs: Cmsg[] = [];
+      return {
+        ...base,
+        run: () =>
+          onDone(api.recvmsg(f, msg, flags), (r) => {
+            if (r.ret < 0 || m.control === undefined) return;
+            // TCP_CM_INQ: the bytes left to read after this call, when TCP_INQ is on.
+            const on = api.getsockopt(f, LINUX.SOL_TCP, LINUX.TCP_INQ);
+            if (on.ret !== 0 || on.value === 0) return;
+            const inq = api.ioctl(f, LINUX.SIOCINQ);
+            cmsgs = [{ level: LINUX.SOL_TCP, type: LINUX.TCP_CM_INQ, data: typeof inq.value === 'number' ? inq.value : 0 }];
+          }),
+        check: (r) => {
+          if (r.ret < 0) return undefined;
+          const got = r.msgFlags ?? 0;
+          if (wantFlags !== undefined && got !== wantFlags) return `recvmsg: expected msg_flags 0x${wantFlags.toString(16)} but got 0x${got.toString(16)}`;
+          return checkCmsgs(m.control, cmsgs);
+        },
+      };
     }
     case 'write':
     case 'send': {
@@ -151,8 +295,35 @@ export function prepare(
       const f = fd(args[0]!);
       const n = evalInt(args[2]!);
       const flags = name === 'send' ? evalInt(args[3]!) : 0;
-      const buf = new Uint8Array(Math.max(n, 0));
+      const buf = buffer(args[1]!, n);
       return { ...base, run: () => (name === 'write' ? api.write(f, buf, n) : api.send(f, buf, n, flags)) };
+    }
+    case 'sendto': {
+      nargs(name, args, 6);
+      const f = fd(args[0]!);
+      const n = evalInt(args[2]!);
+      const flags = evalInt(args[3]!);
+      const buf = buffer(args[1]!, n);
+      const a = args[4]!;
+      const unspec = a.kind === 'word' && a.name === 'AF_UNSPEC';
+      // MSG_FASTOPEN is connect() and write() in one call, to the configured remote address.
+      const fastopen = (flags & LINUX.MSG_FASTOPEN) !== 0;
+      const to: SockAddr | undefined = unspec ? { family: LINUX.AF_UNSPEC, addr: 0, port: 0 } : fastopen || a.kind === 'sockaddr' ? plan.remote() : undefined;
+      return { ...base, connect: fastopen && !unspec, run: () => api.sendto(f, buf, n, flags, to) };
+    }
+    case 'sendmsg': {
+      nargs(name, args, 3);
+      const f = fd(args[0]!);
+      const m = msghdr(name, args[1]!);
+      const flags = evalInt(args[2]!);
+      if (m.flags.kind !== 'ellipsis' && evalInt(m.flags) !== 0) throw new SyscallError('sendmsg: msg_flags must be 0');
+      if (m.control !== undefined && m.control.items.length > 0) {
+        throw new SyscallError('sendmsg: msg_control (ancillary data on send) is not supported by the socket layer');
+      }
+      const fastopen = (flags & LINUX.MSG_FASTOPEN) !== 0;
+      const msg: MsgHdr = { iov: iovecs(name, m.iov) };
+      if (fastopen) msg.name = plan.remote();
+      return { ...base, connect: fastopen, run: () => api.sendmsg(f, msg, flags) };
     }
     case 'close': {
       nargs(name, args, 1);
@@ -218,6 +389,66 @@ export function prepare(
         },
       };
     }
+    case 'getsockname':
+    case 'getpeername': {
+      nargs(name, args, 3);
+      const f = fd(args[0]!);
+      return { ...base, run: () => (name === 'getsockname' ? api.getsockname(f) : api.getpeername(f)) };
+    }
+    case 'epoll_create': {
+      nargs(name, args, 1);
+      const size = evalInt(args[0]!);
+      return { ...base, newFd: true, run: () => api.epoll_create(size) };
+    }
+    case 'epoll_create1': {
+      nargs(name, args, 1);
+      const flags = evalInt(args[0]!);
+      return { ...base, newFd: true, run: () => api.epoll_create1(flags) };
+    }
+    case 'epoll_ctl': {
+      nargs(name, args, 3, 4);
+      const ep = fd(args[0]!);
+      const op = evalInt(args[1]!);
+      const target = fd(args[2]!);
+      const e = args[3];
+      if (e === undefined || isNull(e)) return { ...base, run: () => api.epoll_ctl(ep, op, target) };
+      if (e.kind !== 'epollEvent') throw new SyscallError('epoll_ctl: expected {events=..., fd=...|ptr=...|u32=...|u64=...}');
+      const data = epollData(e, fd);
+      if (e.member === 'fd' && data !== target) throw new SyscallError('epoll_ctl: the event fd= must be the fd argument');
+      const events = evalInt(e.events);
+      return { ...base, run: () => api.epoll_ctl(ep, op, target, { events, data }) };
+    }
+    case 'epoll_wait': {
+      nargs(name, args, 4);
+      const ep = fd(args[0]!);
+      const e = args[1]!;
+      if (e.kind !== 'epollEvent' && e.kind !== 'ellipsis') throw new SyscallError('epoll_wait: expected {events=..., fd=...|ptr=...}');
+      const want = e.kind === 'epollEvent' ? { events: evalInt(e.events), member: e.member, data: e.member === 'fd' && evalInt(e.data) === 0 ? 0 : epollData(e, fd) } : undefined;
+      const maxevents = evalInt(args[2]!);
+      const timeout = evalInt(args[3]!);
+      return {
+        ...base,
+        run: () => api.epoll_wait(ep, maxevents, timeout),
+        check: (r) => {
+          // Only the first returned event is compared (events, then data by the chosen member).
+          const got = r.events?.[0];
+          if (want === undefined || r.ret <= 0 || got === undefined) return undefined;
+          if (got.events !== want.events) {
+            return `epoll_wait: expected events 0x${want.events.toString(16)} but got 0x${got.events.toString(16)}`;
+          }
+          if (got.data !== want.data) return `epoll_wait: expected ${want.member}=${want.data} but got ${got.data}`;
+          return undefined;
+        },
+      };
+    }
+    case 'pipe':
+    case 'splice':
+    case 'open':
+    case 'sendfile':
+    case 'cap_set':
+    case 'psp_rx_assoc':
+    case 'psp_tx_assoc':
+      throw new SyscallError(`unsupported system call: ${name} (the embedded stack has sockets only: no pipes, files, capabilities or PSP)`);
     case 'poll': {
       nargs(name, args, 3);
       const list = args[0]!;
