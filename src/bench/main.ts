@@ -17,12 +17,13 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { Bench } from 'tinybench';
 import { checksumSuite } from './checksum.js';
 import { storageSuite } from './storage.js';
+import { idleMemorySuite } from './suites/idle-memory.js';
 import { tcpBulkSuite } from './tcp-bulk.js';
 import type { BenchCase, BenchSuite } from './suite.js';
 import { tcpWireSuite } from './tcp-wire.js';
 
 /** Every suite `npm run bench` runs; add new suites here. */
-export const SUITES: BenchSuite[] = [checksumSuite, tcpWireSuite, storageSuite, tcpBulkSuite];
+export const SUITES: BenchSuite[] = [checksumSuite, tcpWireSuite, storageSuite, tcpBulkSuite, idleMemorySuite];
 
 export interface CaseResult {
   name: string;
@@ -40,6 +41,8 @@ export interface CaseResult {
   rmePercent: number;
   /** Set (instead of figures, which are then 0) when the case threw. */
   error?: string;
+  /** The case's own figures (`BenchCase.metrics`). */
+  metrics?: Record<string, number>;
 }
 
 export interface SuiteResult {
@@ -169,6 +172,7 @@ async function runCase(c: BenchCase, timeMs: number, warmupMs: number): Promise<
     result.samples = r.latency.samplesCount;
     result.rmePercent = r.latency.rme;
     if (c.bytes !== undefined) result.gbPerSec = (c.bytes * result.opsPerSec) / 1e9;
+    if (c.metrics !== undefined) result.metrics = c.metrics();
   } catch (e) {
     result.error = e instanceof Error ? e.message : String(e);
   } finally {
@@ -208,6 +212,7 @@ export function formatReport(report: BenchReport): string[] {
         `  ${c.name.padEnd(width)}  ${c.nsPerOp.toFixed(1).padStart(11)}  ${si(c.opsPerSec).padStart(9)}  ` +
           `${gb.padStart(7)}  ${c.rmePercent.toFixed(1).padStart(4)}  ${ratio}`,
       );
+      for (const [k, v] of Object.entries(c.metrics ?? {})) lines.push(`    ${k}: ${Number.isInteger(v) ? v : v.toFixed(1)}`);
     }
   }
   return lines;

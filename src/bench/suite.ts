@@ -21,6 +21,8 @@ export interface BenchCase {
   bytes?: number;
   /** Name of another case of this suite to print a speed ratio against (this case's ops/s ÷ baseline's). */
   baseline?: string;
+  /** Figures other than time (e.g. bytes of memory), read after the run and reported with the case. */
+  metrics?: () => Record<string, number>;
 }
 
 export interface BenchSuite {
