@@ -51,3 +51,28 @@ test('dependency-cruiser refuses platform imports and upward imports from src/co
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('dependency-cruiser refuses a value import cycle, allows one closed by a type import', () => {
+  const dir = mkdtempSync(join(root, 'src', 'core', 'tmp-cycle-'));
+  const cruise = (): string => {
+    try {
+      execFileSync(join(root, 'node_modules', '.bin', 'depcruise'), [dir, '--config', '.dependency-cruiser.cjs'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+      return '';
+    } catch (e) {
+      return String((e as { stdout?: string }).stdout ?? e);
+    }
+  };
+  try {
+    writeFileSync(join(dir, 'a.ts'), "import { b } from './b.js';\nexport const a = (): number => b() + 1;\n");
+    writeFileSync(join(dir, 'b.ts'), "import { a } from './a.js';\nexport const b = (): number => (a ? 1 : 0);\n");
+    assert.match(cruise(), /no-circular/);
+    writeFileSync(join(dir, 'b.ts'), "import type { a } from './a.js';\nexport const b = (f?: typeof a): number => (f ? 1 : 0);\n");
+    assert.doesNotMatch(cruise(), /no-circular/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -28,10 +28,14 @@ import type { TcpSocketOptions } from '../tcp/config.js';
 import { TcpConn, type TcpLayer } from '../tcp/layer.js';
 import type { TcpListener } from '../tcp/listener.js';
 import { TcpState } from '../tcp/segment.js';
+import type { RepairResult, TcpRepairRecord } from '../tcp/repair.js';
 import type { Tcb } from '../tcp/tcb.js';
 import type { Instant } from '../time/time.js';
 import { fromIp, isAnySockAddr, isMapped16, mapV4, type SockAddr, toIpAddr, v4Of } from './addr.js';
+import { Epoll, type EpollEvent, type EpollProbe } from './epoll.js';
 import { ERRNO, LINUX } from './linux.js';
+// connection repair (TCP_REPAIR*, export/importConnection): socket/repair.ts
+import { exportSocket, importSocket, repairClose, repairGetsockopt, type RepairOptValue, repairSetsockopt } from './repair.js';
 import { type TcpInfo, tcpInfo } from './tcp-info.js';
 
 export interface SysResult {
@@ -65,16 +69,13 @@ export interface Timeval {
   sec: number;
   usec: number;
 }
-export type OptValue = number | Linger | Timeval | TcpInfo;
+export type OptValue = number | Linger | Timeval | TcpInfo | RepairOptValue;
 
 export interface PollFd {
   fd: number;
   events: number;
 }
-export interface EpollEvent {
-  events: number;
-  data: number;
-}
+export type { EpollEvent } from './epoll.js';
 export interface MsgHdr {
   name?: SockAddr;
   iov: Uint8Array[];
@@ -123,6 +124,12 @@ class Sock {
   sndbuf: number | undefined = undefined;
   nodelay = false;
   maxseg = 0;
+  /** SO_KEEPALIVE, TCP_KEEPIDLE/INTVL (s) and TCP_KEEPCNT (0: the sysctl); TCP_USER_TIMEOUT (ms). */
+  keepalive = false;
+  keepIdle = 0;
+  keepIntvl = 0;
+  keepCnt = 0;
+  userTimeout = 0;
   linger: Linger = { onoff: 0, linger: 0 };
   rcvtimeoUs = 0;
   sndtimeoUs = 0;
@@ -161,23 +168,13 @@ class Sock {
     if (this.rcvbuf !== undefined) o.rcvBuf = Math.max(this.rcvbuf, SOCK_MIN_RCVBUF / 2);
     if (this.sndbuf !== undefined) o.sndBuf = Math.max(this.sndbuf, SOCK_MIN_SNDBUF / 2);
     if (this.maxseg > 0) o.maxSeg = this.maxseg;
+    o.keepalive = this.keepalive;
+    o.keepIdleS = this.keepIdle;
+    o.keepIntvlS = this.keepIntvl;
+    o.keepCnt = this.keepCnt;
+    o.userTimeoutMs = this.userTimeout;
     return o;
   }
-}
-
-class EpollEntry {
-  lastReported = 0;
-  disabled = false;
-  constructor(
-    public events: number,
-    public data: number,
-  ) {}
-}
-
-class Epoll {
-  readonly isEpoll = true;
-  readonly interest = new Map<number, EpollEntry>();
-  constructor(public cloexec: boolean) {}
 }
 
 type FileEntry = Sock | Epoll;
@@ -723,6 +720,7 @@ export class SocketApi {
     }
     const t = s.tcb;
     if (t === undefined) return ok();
+    if (repairClose(s, this.tcp)) return ok(); // repair mode: dropped without FIN or RST
     if (s.linger.onoff !== 0 && s.linger.linger === 0) {
       t.abort(now);
       this.tcp.touch(t);
@@ -784,6 +782,8 @@ export class SocketApi {
           return val(this.rcvbufOf(s));
         case LINUX.SO_SNDBUF:
           return val(this.sndbufOf(s));
+        case LINUX.SO_KEEPALIVE:
+          return val(s.keepalive ? 1 : 0);
         case LINUX.SO_LINGER:
           return val({ ...s.linger });
         case LINUX.SO_RCVTIMEO:
@@ -795,9 +795,19 @@ export class SocketApi {
       }
     }
     if (level === LINUX.SOL_TCP && s.isTcp) {
+      const rp = repairGetsockopt(s, name, this.clock()); // socket/repair.ts
+      if (rp !== undefined) return rp;
       switch (name) {
         case LINUX.TCP_NODELAY:
           return val(s.nodelay ? 1 : 0);
+        case LINUX.TCP_KEEPIDLE:
+          return val(s.keepIdle || this.stack.sysctls.int('net.ipv4.tcp_keepalive_time'));
+        case LINUX.TCP_KEEPINTVL:
+          return val(s.keepIntvl || this.stack.sysctls.int('net.ipv4.tcp_keepalive_intvl'));
+        case LINUX.TCP_KEEPCNT:
+          return val(s.keepCnt || this.stack.sysctls.int('net.ipv4.tcp_keepalive_probes'));
+        case LINUX.TCP_USER_TIMEOUT:
+          return val(s.userTimeout);
         case LINUX.TCP_MAXSEG: {
           const t = s.tcb;
           if (t !== undefined && t.synchronized()) return val(t.sndMss);
@@ -837,6 +847,22 @@ export class SocketApi {
     return this.stack.sysctls.int('net.core.wmem_default');
   }
 
+  /** Keepalive settings changed: children of a listener inherit them; a connection restarts its timer. */
+  private applyKeepalive(s: Sock): void {
+    const t = s.tcb;
+    if (t !== undefined) {
+      const c = t.cfg;
+      const sys = this.stack.sysctls;
+      c.keepalive = s.keepalive;
+      c.keepIdleUs = (s.keepIdle || sys.int('net.ipv4.tcp_keepalive_time')) * 1_000_000;
+      c.keepIntvlUs = (s.keepIntvl || sys.int('net.ipv4.tcp_keepalive_intvl')) * 1_000_000;
+      c.keepCnt = s.keepCnt || sys.int('net.ipv4.tcp_keepalive_probes');
+      t.resetKeepalive(this.clock());
+      this.tcp.touch(t);
+    }
+    if (s.listener !== undefined) Object.assign(s.listener.options, s.tcpOptions());
+  }
+
   setsockopt(fd: number, level: number, name: number, value: OptValue): SysResult {
     const s = this.sock(fd);
     if (typeof s === 'number') return fail(s);
@@ -868,6 +894,11 @@ export class SocketApi {
           if (s.listener !== undefined) Object.assign(s.listener.options, s.tcpOptions());
           return ok();
         }
+        case LINUX.SO_KEEPALIVE:
+          if (int === undefined) return fail(ERRNO.EINVAL);
+          s.keepalive = int !== 0;
+          this.applyKeepalive(s);
+          return ok();
         case LINUX.SO_LINGER:
           if (typeof value !== 'object' || !('onoff' in value)) return fail(ERRNO.EINVAL);
           s.linger = { onoff: value.onoff, linger: Math.max(0, value.linger | 0) };
@@ -886,6 +917,8 @@ export class SocketApi {
       }
     }
     if (level === LINUX.SOL_TCP && s.isTcp) {
+      const rp = repairSetsockopt(s, this.tcp, name, value, this.clock()); // socket/repair.ts
+      if (rp !== undefined) return rp;
       switch (name) {
         case LINUX.TCP_NODELAY: {
           if (int === undefined) return fail(ERRNO.EINVAL);
@@ -897,6 +930,25 @@ export class SocketApi {
             this.tcp.touch(t);
           }
           if (s.listener !== undefined) s.listener.options.nodelay = s.nodelay;
+          return ok();
+        }
+        case LINUX.TCP_KEEPIDLE:
+        case LINUX.TCP_KEEPINTVL:
+        case LINUX.TCP_KEEPCNT: {
+          // Linux: 1..MAX_TCP_KEEPIDLE / MAX_TCP_KEEPINTVL (32767 s), 1..MAX_TCP_KEEPCNT (127).
+          const max = name === LINUX.TCP_KEEPCNT ? 127 : 32767;
+          if (int === undefined || int < 1 || int > max) return fail(ERRNO.EINVAL);
+          if (name === LINUX.TCP_KEEPIDLE) s.keepIdle = int;
+          else if (name === LINUX.TCP_KEEPINTVL) s.keepIntvl = int;
+          else s.keepCnt = int;
+          this.applyKeepalive(s);
+          return ok();
+        }
+        case LINUX.TCP_USER_TIMEOUT: {
+          if (int === undefined || int < 0) return fail(ERRNO.EINVAL);
+          s.userTimeout = int;
+          if (s.tcb !== undefined) s.tcb.cfg.userTimeoutUs = int * 1000;
+          if (s.listener !== undefined) s.listener.options.userTimeoutMs = int;
           return ok();
         }
         case LINUX.TCP_MAXSEG:
@@ -920,6 +972,25 @@ export class SocketApi {
       return ok();
     }
     return fail(ERRNO.ENOPROTOOPT);
+  }
+
+  // ================================================================ connection repair (socket/repair.ts)
+
+  /** The state of `fd`'s connection as a record (docs/repair.md); errors as values. */
+  exportConnection(fd: number): RepairResult<TcpRepairRecord> {
+    return exportSocket(this.sock(fd), this.clock());
+  }
+
+  /**
+   * A connected socket built from an exported record and resumed at once; its fd, or an error.
+   * `flags`: SOCK_NONBLOCK / SOCK_CLOEXEC; `addrs` overrides the record's addresses.
+   */
+  importConnection(record: unknown, flags = 0, addrs?: { local: IpAddr; remote: IpAddr }): RepairResult<number> {
+    const make = (family: number): { sock: Sock; fd: number } => {
+      const sock = new Sock(family, LINUX.SOCK_STREAM, LINUX.IPPROTO_TCP, flags, false);
+      return { sock, fd: this.alloc(sock) };
+    };
+    return importSocket(this.tcp, record, this.clock(), make, addrs);
   }
 
   // ================================================================ fcntl / ioctl / names
@@ -1058,15 +1129,12 @@ export class SocketApi {
       case LINUX.EPOLL_CTL_ADD:
         if (ev === undefined) return fail(ERRNO.EFAULT);
         if (cur !== undefined) return fail(ERRNO.EEXIST);
-        ep.interest.set(fd, new EpollEntry(ev.events, ev.data));
+        ep.add(fd, ev, this.epollProbe);
         return ok();
       case LINUX.EPOLL_CTL_MOD:
         if (ev === undefined) return fail(ERRNO.EFAULT);
         if (cur === undefined) return fail(ERRNO.ENOENT);
-        cur.events = ev.events;
-        cur.data = ev.data;
-        cur.disabled = false;
-        cur.lastReported = 0;
+        cur.arm(ev.events, ev.data);
         return ok();
       case LINUX.EPOLL_CTL_DEL:
         if (cur === undefined) return fail(ERRNO.ENOENT);
@@ -1077,37 +1145,37 @@ export class SocketApi {
     }
   }
 
-  /**
-   * epoll_wait: level-triggered by default; EPOLLONESHOT disables the entry after one report;
-   * EPOLLET reports an entry only when its ready mask gained a bit since the last report (an
-   * approximation: Linux also re-reports on every new arrival).
-   */
+  /** epoll_wait: the report rules are in epoll.ts (level / EPOLLET / EPOLLONESHOT). */
   epoll_wait(epfd: number, maxevents: number, timeoutMs: number): CallResult {
     const ep = this.files[epfd];
     if (ep === undefined) return fail(ERRNO.EBADF);
     if (!ep.isEpoll || maxevents <= 0) return fail(ERRNO.EINVAL);
     const scan = (): SysResult | undefined => {
-      const events: EpollEvent[] = [];
-      for (const [fd, e] of ep.interest) {
-        if (events.length >= maxevents) break;
-        if (e.disabled) continue;
-        const want = (e.events | LINUX.EPOLLERR | LINUX.EPOLLHUP) & ~(LINUX.EPOLLET | LINUX.EPOLLONESHOT);
-        const mask = this.eventsOf(fd) & want;
-        if ((e.events & LINUX.EPOLLET) !== 0) {
-          const fresh = mask & ~e.lastReported;
-          e.lastReported = mask;
-          if (fresh === 0) continue;
-        }
-        if (mask === 0) continue;
-        if ((e.events & LINUX.EPOLLONESHOT) !== 0) e.disabled = true;
-        events.push({ events: mask, data: e.data });
-      }
+      const events = ep.collect(maxevents, this.epollProbe);
       return events.length > 0 ? { ret: events.length, events } : undefined;
     };
     const timeout = (): SysResult => ({ ret: 0, events: [] });
     if (timeoutMs === 0) return scan() ?? timeout();
     return this.block(false, timeoutMs > 0 ? timeoutMs * 1000 : 0, scan, timeout);
   }
+
+  /**
+   * Samples the readiness of every file watched by an epoll instance, so that edge-triggered
+   * entries see the edges between two epoll_wait calls. Call it after each stack step.
+   */
+  epollTick(): void {
+    for (const f of this.files) if (f !== undefined && f.isEpoll) f.sample(this.epollProbe);
+  }
+
+  private readonly epollProbe: EpollProbe = {
+    readiness: (fd) => this.eventsOf(fd),
+    arrivals: (fd) => {
+      const f = this.files[fd];
+      if (f === undefined || f.isEpoll) return 0;
+      if (f.tcb !== undefined) return f.tcb.rcv.nxt;
+      return f.udp?.queued ?? 0;
+    },
+  };
 
   // ================================================================ helpers
 

@@ -131,8 +131,9 @@ export function tcpInfo(tcb: Tcb | undefined, listening: boolean, now: Instant, 
   }
   i.tcpi_state = tcb.state;
   i.tcpi_retransmits = tcb.retransmits;
-  i.tcpi_probes = tcb.probes;
-  i.tcpi_backoff = tcb.backoff;
+  // Linux keeps one probe count and one backoff for retransmissions, window and keepalive probes.
+  i.tcpi_probes = Math.max(tcb.probes, tcb.kaProbes);
+  i.tcpi_backoff = tcb.persistAt !== undefined ? tcb.persistBackoff : tcb.backoff;
   let o = 0;
   if (tcb.tsOk) o |= TCPI_OPT_TIMESTAMPS;
   if (tcb.sackOk) o |= TCPI_OPT_SACK;
@@ -148,7 +149,10 @@ export function tcpInfo(tcb: Tcb | undefined, listening: boolean, now: Instant, 
   i.tcpi_rcv_mss = tcb.rcvMss;
   const flight = seqSub(tcb.snd.nxt, tcb.snd.una);
   i.tcpi_unacked = flight > 0 && tcb.sndMss > 0 ? Math.ceil(flight / tcb.sndMss) : 0;
-  i.tcpi_last_data_recv = tcb.lastDataAt > 0 ? Math.floor((now - tcb.lastDataAt) / 1000) : 0;
+  const ms = (at: number): number => (at > 0 ? Math.floor((now - at) / 1000) : 0);
+  i.tcpi_last_data_recv = ms(tcb.lastDataAt);
+  i.tcpi_last_data_sent = ms(tcb.lastSendAt);
+  i.tcpi_last_ack_recv = ms(tcb.lastAckAt);
   i.tcpi_pmtu = pmtu;
   i.tcpi_rcv_ssthresh = tcb.advertisableWindow();
   i.tcpi_rtt = tcb.rtt.srttUs;

@@ -135,6 +135,8 @@ const LINUX_DEFAULTS: readonly SysctlDef[] = [
   i('net.ipv4.tcp_max_orphans', 4096, 0),
   // The IPv4-mapped/IPv6 counterparts a socket layer needs.
   i('net.ipv6.bindv6only', 0, 0, 1),
+  // wirestack's own: seconds between inactivity sweeps of the TCP table, 0 = off (docs/inactivity.md).
+  i('net.wirestack.tcp_inactivity_interval', 7200, 0, 2147483647),
 ];
 
 /** Booleans and small enumerations whose range Linux enforces (proc_dou8vec_minmax and friends). */

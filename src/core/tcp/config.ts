@@ -35,6 +35,13 @@ export interface TcpSocketOptions {
   sndBuf?: number;
   /** TCP_NODELAY. */
   nodelay?: boolean;
+  /** SO_KEEPALIVE, and TCP_KEEPIDLE / TCP_KEEPINTVL (seconds) / TCP_KEEPCNT (0: the sysctl). */
+  keepalive?: boolean;
+  keepIdleS?: number;
+  keepIntvlS?: number;
+  keepCnt?: number;
+  /** TCP_USER_TIMEOUT in ms (0: off). */
+  userTimeoutMs?: number;
 }
 
 export interface TcpConfig {
@@ -42,6 +49,8 @@ export interface TcpConfig {
   advMss: number;
   /** The largest segment the path takes (before options). */
   mtuMss: number;
+  /** TCP_MAXSEG as set by the application (0 = none): it also caps the MSS we send with. */
+  userMss: number;
   /** Receive and send queue sizes in bytes (ring capacities). */
   rcvBuf: number;
   sndBuf: number;
@@ -71,6 +80,21 @@ export interface TcpConfig {
   retries2: number;
   /** Minimum gap between answers to out-of-window segments (`tcp_invalid_ratelimit`), µs. */
   invalidRatelimitUs: number;
+  /** Duplicate ACKs / SACKed segments before a loss is assumed (`tcp_reordering`). */
+  reordering: number;
+  /** RACK loss detection (`tcp_recovery` bit 0). */
+  rack: boolean;
+  /** Tail loss probes (`tcp_early_retrans` 3 or 4). */
+  earlyRetrans: number;
+  /** `tcp_congestion_control` at creation. */
+  cc: string;
+  /** SO_KEEPALIVE and its timing (`tcp_keepalive_time/intvl/probes` unless set per socket). */
+  keepalive: boolean;
+  keepIdleUs: number;
+  keepIntvlUs: number;
+  keepCnt: number;
+  /** TCP_USER_TIMEOUT, µs (0: off). */
+  userTimeoutUs: number;
 }
 
 /**
@@ -99,6 +123,7 @@ export function tcpConfig(sysctls: Sysctls, opts: TcpSocketOptions = {}): TcpCon
   return {
     advMss: Math.max(MIN_MSS, advMss),
     mtuMss,
+    userMss: opts.maxSeg !== undefined && opts.maxSeg > 0 ? opts.maxSeg : 0,
     rcvBuf,
     sndBuf,
     rcvWscale: sysctls.int('net.ipv4.tcp_window_scaling') ? wscaleFor(space) : -1,
@@ -118,6 +143,15 @@ export function tcpConfig(sysctls: Sysctls, opts: TcpSocketOptions = {}): TcpCon
     synackRetries: sysctls.int('net.ipv4.tcp_synack_retries'),
     retries2: sysctls.int('net.ipv4.tcp_retries2'),
     invalidRatelimitUs: sysctls.int('net.ipv4.tcp_invalid_ratelimit') * 1000,
+    reordering: Math.max(1, sysctls.int('net.ipv4.tcp_reordering')),
+    rack: (sysctls.int('net.ipv4.tcp_recovery') & 1) !== 0,
+    earlyRetrans: sysctls.int('net.ipv4.tcp_early_retrans'),
+    cc: sysctls.str('net.ipv4.tcp_congestion_control'),
+    keepalive: opts.keepalive ?? false,
+    keepIdleUs: (opts.keepIdleS || sysctls.int('net.ipv4.tcp_keepalive_time')) * 1_000_000,
+    keepIntvlUs: (opts.keepIntvlS || sysctls.int('net.ipv4.tcp_keepalive_intvl')) * 1_000_000,
+    keepCnt: opts.keepCnt || sysctls.int('net.ipv4.tcp_keepalive_probes'),
+    userTimeoutUs: (opts.userTimeoutMs ?? 0) * 1000,
   };
 }
 

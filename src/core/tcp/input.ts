@@ -14,6 +14,7 @@ import { ERRNO } from '../socket/linux.js';
 import type { Instant } from '../time/time.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from '../util/seq.js';
 import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
+import { AckFlag, noteDelivery, onAck, scheduleLossProbe } from './recovery.js';
 import { resetFor, TcpState } from './segment.js';
 import type { TcbCore as Tcb } from './tcb-core.js';
 
@@ -141,15 +142,15 @@ function otherStates(t: Tcb, seg: TcpRepr, payload: Uint8Array, off: number, now
     return;
   }
 
-  // RFC 7323 §4.3: remember the peer's TSval when the segment covers the last ACK we sent.
-  if (hasTs && seqLe(seq, t.lastAckSent)) t.tsRecent = seg.options.tsVal;
-
   // Fifth: the ACK field.
   if (!(f & ACK)) return;
   if (!processAck(t, seg, seq, now)) {
     t.output(now);
     return;
   }
+  // RFC 7323 §4.3: remember the peer's TSval when the segment covers the last ACK we sent — only
+  // once its ACK proved acceptable (Linux), so a segment with a bogus ACK cannot poison TS.Recent.
+  if (hasTs && seqLe(seq, t.lastAckSent)) t.tsRecent = seg.options.tsVal;
   const st = t.state;
   if (st === TcpState.CLOSED) return;
 
@@ -226,10 +227,38 @@ function processAck(t: Tcb, seg: TcpRepr, seq: number, now: Instant): boolean {
     snd.wl1 = seq;
     snd.wl2 = ack;
   }
-  // RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT].
-  if (seqGt(ack, snd.max) || seqLt(ack, seqAdd(snd.una, -snd.maxWnd))) {
-    t.oowAck(now, seg.payloadLen === 0 && !(seg.flags & FIN));
+  // RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. Linux answers one
+  // that is too old with a (rate-limited) challenge ACK and drops one that acknowledges data never
+  // sent without a word.
+  if (seqGt(ack, snd.max)) return false;
+  if (seqLt(ack, seqAdd(snd.una, -snd.maxWnd))) {
+    t.oowAck(now, true);
     return false;
+  }
+  t.lastAckAt = now;
+  // Linux tcp_ack: any acceptable ACK answers the keepalive and zero-window probes.
+  t.kaProbes = 0;
+  t.probes = 0;
+  const sb = t.sb;
+  const priorPackets = sb.packetsOut;
+  sb.beginAck();
+  let flag = 0;
+  if (seg.payloadLen > 0 || seg.flags & FIN) flag |= AckFlag.DATA;
+  // RFC 2018 / RFC 2883: SACK blocks mark the scoreboard; a first block below the ACK or inside
+  // data already SACKed is a D-SACK.
+  const o = seg.options;
+  if (t.sackOk && o.sackCount > 0 && priorPackets > 0) {
+    for (let i = 0; i < o.sackCount; i++) {
+      const l = o.sackLeft(i);
+      const r = o.sackRight(i);
+      if (!seqLt(l, r) || seqGt(r, snd.max)) continue;
+      const dup = sb.sackRange(l, r, seqGt(ack, snd.una) ? ack : snd.una);
+      if (i === 0 && dup) {
+        flag |= AckFlag.DSACK;
+        t.mib.TcpExtTCPDSACKRecv++;
+      }
+    }
+    if (sb.newlySacked > 0) flag |= AckFlag.DATA_SACKED;
   }
   if (seqGt(ack, snd.una)) {
     let acked = seqSub(ack, snd.una);
@@ -240,24 +269,45 @@ function processAck(t: Tcb, seg: TcpRepr, seq: number, now: Instant): boolean {
     t.sndQueue.discard(acked);
     snd.una = ack;
     if (seqLt(snd.nxt, snd.una)) snd.nxt = snd.una;
-    if (t.timing && seqGe(ack, t.timingSeq)) {
-      t.timing = false;
-      t.rtt.sample(Math.max(1, now - t.timingStart), snd.una, snd.nxt);
-    }
+    sb.ackTo(ack);
+    flag |= AckFlag.UNA_ADVANCED;
+    if (acked > 0) flag |= AckFlag.DATA_ACKED;
+    // RTT from the oldest newly acknowledged segment that was never retransmitted (Karn; Linux
+    // samples every such ACK).
+    if (sb.ackedFirstSentAt >= 0) t.rtt.sample(Math.max(1, now - sb.ackedFirstSentAt), snd.una, snd.nxt);
+    t.timing = false;
     t.backoff = 0;
     t.retransmits = 0;
+    t.retransStamp = -1;
     t.persistBackoff = 0;
     t.probes = 0;
-    growCwnd(t, acked);
-    t.rtxAt = snd.una === snd.max ? undefined : ((now + t.rto()) as Instant);
   }
   // RFC 9293 §3.10.7.4: update the send window from the most recent segment.
   if (seqLt(snd.wl1, seq) || (snd.wl1 === seq && seqLe(snd.wl2, ack))) {
-    snd.wnd = seg.window * scale;
+    const wnd = seg.window * scale;
+    if (wnd !== snd.wnd) flag |= AckFlag.WIN_UPDATE;
+    snd.wnd = wnd;
     if (snd.wnd > snd.maxWnd) snd.maxWnd = snd.wnd;
     snd.wl1 = seq;
     snd.wl2 = ack;
     if (snd.wnd > 0) t.persistAt = undefined;
+  }
+  if (priorPackets > 0) {
+    noteDelivery(t, now);
+    const dupack = !(flag & (AckFlag.UNA_ADVANCED | AckFlag.DATA | AckFlag.WIN_UPDATE)) && !(flag & AckFlag.DSACK);
+    let delivered = sb.ackedSegs - sb.ackedWereSacked + sb.newlySacked;
+    if (!t.sackOk && dupack) delivered++;
+    onAck(t, flag, delivered, dupack, now);
+    if (sb.packetsOut === 0) {
+      t.rtxAt = undefined;
+      t.tlpAt = undefined;
+      t.reoAt = undefined;
+    } else if (flag & AckFlag.UNA_ADVANCED) {
+      if (!scheduleLossProbe(t, now, true)) {
+        t.tlpAt = undefined;
+        t.rtxAt = (now + t.rto()) as Instant;
+      }
+    }
   }
   if (!t.finAcked) return true;
   switch (t.state) {
@@ -274,20 +324,6 @@ function processAck(t: Tcb, seg: TcpRepr, seq: number, now: Instant): boolean {
       return false;
     default:
       return true;
-  }
-}
-
-/** Minimal Reno growth (RFC 5681 §3.1), in segments, until congestion control is pluggable. */
-function growCwnd(t: Tcb, acked: number): void {
-  const segs = Math.max(1, Math.ceil(acked / t.sndMss));
-  if (t.cwnd < t.ssthresh) {
-    t.cwnd += segs;
-    return;
-  }
-  t.cwndCnt += segs;
-  if (t.cwndCnt >= t.cwnd) {
-    t.cwndCnt -= t.cwnd;
-    t.cwnd++;
   }
 }
 

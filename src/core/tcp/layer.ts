@@ -23,6 +23,8 @@
  * - TIME-WAIT: the entry stays until its 60 s deadline. A new SYN for that tuple whose SEQ is
  *   beyond RCV.NXT (RFC 1122 §4.2.2.13, as Linux's tcp_timewait_state_process) ends the TIME-WAIT
  *   and opens a new connection with ISS = SND.NXT + 65537; other SYNs are handled by the TCB.
+ * - Inactivity: connections without any event (segment in, user call) for 1–2 intervals of
+ *   `net.wirestack.tcp_inactivity_interval` are reset by one periodic sweep (inactivity.ts).
  *
  * Not done yet: SYN cookies (a full SYN queue drops the SYN), TCP Fast Open, MD5 signatures.
  */
@@ -42,15 +44,16 @@ import {
 } from '../stack/transport.js';
 import { FramePool, FRAME_HEADROOM } from '../storage/pool.js';
 import type { ByteRing } from '../storage/ring.js';
-import type { Instant } from '../time/time.js';
+import { earliest, type Instant } from '../time/time.js';
 import { DeadlineHeap } from '../util/heap.js';
-import { seqAdd, seqGt, seqLe, seqLt } from '../util/seq.js';
+import { seqAdd, seqGt, seqLt } from '../util/seq.js';
 import { get16, get32 } from '../wire/bytes.js';
 import { DropReason } from '../wire/drop.js';
 import { checksumAddresses4, checksumAddresses6, type ChecksumAddresses } from '../wire/pseudo.js';
 import { fillTcpChecksum, IPPROTO_TCP, TCP_MAX_HEADER_LEN, TcpFlag, TcpRepr, TcpView, verifyTcpChecksum } from '../wire/tcp.js';
 import { MIN_MSS, tcpConfig, type TcpSocketOptions } from './config.js';
 import { hashLocal4, hashLocal6, isAnyAddr, TcpTuple, unmapAddr } from './demux.js';
+import { InactivitySweep } from './inactivity.js';
 import { TcpListener } from './listener.js';
 import { resetFor, type SegmentSink, TcpState } from './segment.js';
 import { Tcb } from './tcb.js';
@@ -76,6 +79,8 @@ export class TcpCounters {
   /** Segments for no socket (answered with a reset unless they were one). */
   NoSocket = 0;
   TimeWaitRecycled = 0;
+  /** Connections reset by the inactivity sweep (nstat name `TcpExtInactivityResets`; inactivity.ts). */
+  InactivityResets = 0;
   /** Malformed segments by reason. */
   readonly drops = new Map<DropReason, number>();
 
@@ -99,6 +104,8 @@ export class TcpConn extends TcpTuple implements SegmentSink {
   listener: TcpListener | undefined = undefined;
   /** The last soft ICMP error (Linux sk_err_soft), 0 when none. */
   softError = 0;
+  /** Inactivity sweep bit (inactivity.ts): set by a sweep, cleared by any event. */
+  inactive = false;
 
   constructor(
     private readonly layer: TcpLayer,
@@ -174,6 +181,8 @@ export class TcpLayer implements TransportProtocol, Pollable {
   private readonly pair6 = new Uint8Array(32);
   private readonly addrs6: ChecksumAddresses = checksumAddresses6(this.pair6, 0);
   private lastNow = 0 as Instant;
+  // ---- inactivity sweep (inactivity.ts) ----
+  private readonly inactivity: InactivitySweep<TcpConn>;
 
   constructor(
     readonly ip: IpOutput,
@@ -184,6 +193,7 @@ export class TcpLayer implements TransportProtocol, Pollable {
     this.isnGen = opts.isn ?? new SeededIsnGenerator(this.rng.fork());
     this.pool = opts.pool ?? FramePool.mtu(64);
     this.seed = this.rng.nextU32();
+    this.inactivity = new InactivitySweep<TcpConn>(sysctls, (c) => this.after(c));
   }
 
   /** Entries in the connection table (all states but LISTEN). */
@@ -228,6 +238,27 @@ export class TcpLayer implements TransportProtocol, Pollable {
     this.insert(c);
     this.counters.ActiveOpens++;
     c.tcb.connect(this.isnFor(c, now), now, this.rng.nextU32());
+    this.after(c);
+    return c.tcb;
+  }
+
+  /**
+   * Registers a connection whose state comes from elsewhere (TCP repair, repair.ts): a new entry for
+   * `tuple` (copied) with a fresh TCB that `init` fills in, nothing sent. Returns the TCB or a negative
+   * errno: EADDRINUSE (the 4-tuple exists), EADDRNOTAVAIL (the local address is not ours),
+   * ENETUNREACH (no route to the remote address).
+   */
+  adopt(tuple: TcpTuple, opts: TcpSocketOptions, now: Instant, init: (tcb: Tcb) => void): Tcb | number {
+    this.lastNow = now;
+    const l: IpAddr = tuple.v4 ? tuple.local4 : tuple.local6;
+    const r: IpAddr = tuple.v4 ? tuple.remote4 : tuple.remote6;
+    if (!this.ip.isLocal(l)) return -ERRNO.EADDRNOTAVAIL;
+    if (this.lookup(tuple) !== undefined) return -ERRNO.EADDRINUSE;
+    const mtu = this.ip.pathMtu(r, now);
+    if (mtu === 0) return -ERRNO.ENETUNREACH;
+    const c = new TcpConn(this, tuple, { ...opts, mtuMss: this.mssFor(tuple.v4, mtu, opts.mtuMss) }, this.sysctls);
+    init(c.tcb);
+    this.insert(c);
     this.after(c);
     return c.tcb;
   }
@@ -295,7 +326,10 @@ export class TcpLayer implements TransportProtocol, Pollable {
    */
   touch(tcb: Tcb): void {
     const c = tcb.sink;
-    if (c instanceof TcpConn && c.slot >= 0) this.after(c);
+    if (c instanceof TcpConn && c.slot >= 0) {
+      c.inactive = false; // inactivity sweep: a user call is activity
+      this.after(c);
+    }
   }
 
   private abortTcb(t: Tcb, now: Instant): void {
@@ -313,7 +347,7 @@ export class TcpLayer implements TransportProtocol, Pollable {
 
   pollAt(): Instant | undefined {
     this.flushDirty();
-    return this.heap.prune(this.isLive);
+    return earliest(this.heap.prune(this.isLive), this.inactivity.pollAt(this.lastNow, this.connCount));
   }
 
   poll(now: Instant): void {
@@ -328,6 +362,7 @@ export class TcpLayer implements TransportProtocol, Pollable {
       c.tcb.poll(now);
       this.after(c);
     }
+    this.counters.InactivityResets += this.inactivity.poll(now, this.slots, this.connCount);
   }
 
   private flushDirty(): void {
@@ -545,6 +580,7 @@ export class TcpLayer implements TransportProtocol, Pollable {
       }
     }
     if (c !== undefined) {
+      c.inactive = false; // inactivity sweep: a segment for the connection is activity
       const l = c.listener;
       if (l !== undefined && c.tcb.state === TcpState.SYN_RECEIVED && seg.flags & ACK && !(seg.flags & (RST | SYN))) {
         if (l.acceptQueueFull) {
@@ -670,13 +706,12 @@ export class TcpLayer implements TransportProtocol, Pollable {
     if (mss >= tcb.cfg.mtuMss) return;
     tcb.cfg.mtuMss = mss;
     if (tcb.cfg.advMss > mss) tcb.cfg.advMss = mss;
-    const base = Math.min(tcb.peerMss, mss);
+    const base = Math.min(tcb.mssBase(), mss);
     tcb.sndMss = Math.max(MIN_MSS - 12, base - (tcb.tsOk ? 12 : 0));
-    if (tcb.synchronized() && tcb.snd.una !== tcb.snd.max && seqLe(tcb.snd.una, tcb.snd.nxt)) {
-      // Linux tcp_simple_retransmit: resend from SND.UNA at the new size, without a cwnd cut.
-      tcb.snd.nxt = tcb.snd.una;
-      tcb.timing = false;
-      tcb.output(now, true);
+    if (tcb.synchronized() && tcb.sb.packetsOut > 0) {
+      // Linux tcp_simple_retransmit: what no longer fits is lost and goes again at the new size,
+      // without a cwnd cut.
+      tcb.simpleRetransmit(now);
     }
     this.after(c);
   }
@@ -695,7 +730,7 @@ export class TcpLayer implements TransportProtocol, Pollable {
       if (mtu > 0 && this.mssFor(c.v4, mtu) < c.tcb.cfg.mtuMss) {
         const tcb = c.tcb;
         tcb.cfg.mtuMss = this.mssFor(c.v4, mtu);
-        const base = Math.min(tcb.peerMss, tcb.cfg.mtuMss);
+        const base = tcb.mssBase();
         tcb.sndMss = Math.max(MIN_MSS - 12, base - (tcb.tsOk ? 12 : 0));
       }
     }

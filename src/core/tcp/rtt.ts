@@ -35,6 +35,8 @@ export class RttEstimator {
   rttSeq = 0;
   /** Current RTO before backoff (µs). */
   rtoUs = INITIAL_RTO_US;
+  /** Lowest RTT sample seen (µs, 0 before the first); Linux windows it over tcp_min_rtt_wlen. */
+  minRttUs = 0;
 
   constructor(
     public rtoMinUs = 200_000,
@@ -61,6 +63,7 @@ export class RttEstimator {
    */
   sample(rttUs: number, sndUna: number, sndNxt: number): void {
     let m = Math.max(1, Math.floor(rttUs));
+    if (this.minRttUs === 0 || m < this.minRttUs) this.minRttUs = m;
     if (this.srtt8 === 0) {
       // RFC 6298 §2.2: SRTT <- R, RTTVAR <- R/2.
       this.srtt8 = m * 8;

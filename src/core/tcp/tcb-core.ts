@@ -26,7 +26,10 @@ import { seqAdd, seqGt, seqLt, seqSub } from '../util/seq.js';
 import { TcpFlag, TcpRepr } from '../wire/tcp.js';
 import { TCP_MAX_OPTIONS_LEN } from '../wire/tcp-options.js';
 import { DEFAULT_PEER_MSS, MAX_QUICKACKS, MAX_WSCALE, MIN_MSS, retransmitBudgetUs, type TcpConfig } from './config.js';
+import { DETACHED_MIB, type TcpExtMib } from './mib.js';
+import { CaState, enterLoss, INFINITE_SSTHRESH, inFlight, onLossProbe, onReorderTimeout, scheduleLossProbe } from './recovery.js';
 import { FALLBACK_RTO_US, INITIAL_RTO_US, RttEstimator } from './rtt.js';
+import { Scoreboard, Seg } from './scoreboard.js';
 import { type SegmentSink, TcpState } from './segment.js';
 
 /** Send sequence variables (RFC 9293 §3.3.1), plus the highest sequence number ever sent. */
@@ -84,10 +87,34 @@ export class TcbCore {
   /** Added to the millisecond clock for our TSval (Linux randomises it per connection). */
   tsOffset = 0;
 
-  // ---- congestion (minimal Reno, in segments) ----
+  // ---- congestion and loss recovery (segments; recovery.ts) ----
   cwnd = 10;
-  ssthresh = 0x7fffffff;
+  ssthresh = INFINITE_SSTHRESH;
   cwndCnt = 0;
+  /** Congestion control by name (`TCP_CONGESTION`, `tcp_congestion_control`). */
+  ccName = 'cubic';
+  readonly sb = new Scoreboard();
+  caState: CaState = CaState.Open;
+  /** SND.MAX when the current recovery episode began (RFC 6582 "recover"). */
+  highSeq = 0;
+  priorCwnd = 0;
+  prrDelivered = 0;
+  prrOut = 0;
+  /** Duplicate ACKs standing in for SACKs on a connection without SACK (Linux reno sacked_out). */
+  renoSacked = 0;
+  /** RACK state (RFC 8985 §6.1). */
+  readonly rack = { xmitAt: -1, endSeq: 0, rttUs: 0, reordSeen: false };
+  /** SND.MAX after the tail loss probe, or -1 when none is outstanding; whether it was a retransmission. */
+  tlpHighSeq = -1;
+  tlpRetrans = false;
+  /** Linux's cwnd-limited rule (tcp_cwnd_validate): cwnd grows only while it limits the sender. */
+  cwndLimited = false;
+  maxPacketsOut = 0;
+  maxPacketsSeq = 0;
+  /** Segments retransmitted over the connection's life (tcpi_total_retrans). */
+  totalRetrans = 0;
+  /** The stack's TcpExt counters (the layer attaches them). */
+  mib: TcpExtMib = DETACHED_MIB;
 
   // ---- closing ----
   /** The application asked for a FIN (shutdown or close). */
@@ -108,6 +135,14 @@ export class TcbCore {
 
   // ---- timers (deadlines) ----
   rtxAt: Instant | undefined = undefined;
+  /** Tail loss probe and RACK reorder timers (they replace the RTO while armed). */
+  tlpAt: Instant | undefined = undefined;
+  reoAt: Instant | undefined = undefined;
+  /** Keepalive timer (SO_KEEPALIVE) and unanswered keepalive probes. */
+  keepaliveAt: Instant | undefined = undefined;
+  kaProbes = 0;
+  /** When the current run of retransmissions of the head began (TCP_USER_TIMEOUT), or -1. */
+  retransStamp = -1;
   delayedAckAt: Instant | undefined = undefined;
   persistAt: Instant | undefined = undefined;
   timeWaitAt: Instant | undefined = undefined;
@@ -134,10 +169,16 @@ export class TcbCore {
   pingpong = false;
   /** Delayed-ACK timeout estimate (0 until the first data arrived). */
   atoUs = 0;
+  /** When data last arrived (Linux lrcvtime; set at establishment too). */
   lastDataAt = 0;
+  /** When data last went out (Linux lsndtime) and when an acceptable ACK last arrived (rcv_tstamp). */
+  lastSendAt = 0;
+  lastAckAt = 0;
   lastOowAckAt = -1;
   /** End of the last sub-MSS segment sent (Minshall's Nagle variant). */
   sndSml = 0;
+  /** Sequence number just past the data of the latest write call (where Linux marks PSH). */
+  writeEnd = 0;
 
   /** The latest time seen by input/poll; user calls without a `now` use it. */
   now = 0 as Instant;
@@ -155,6 +196,7 @@ export class TcbCore {
     this.rcvQueue = new ByteRing(cfg.rcvBuf);
     this.rtt = new RttEstimator(cfg.rtoMinUs, cfg.rtoMaxUs);
     this.rtt.reset(cfg.rtoInitUs);
+    this.ccName = cfg.cc;
   }
 
   // =============================================================== opening
@@ -213,8 +255,14 @@ export class TcbCore {
     this.tsOk = this.cfg.timestamps && o.hasTimestamps;
     if (this.tsOk) this.tsRecent = o.tsVal;
     this.sackOk = this.cfg.sack && o.sackPermitted;
-    const base = Math.min(this.peerMss, this.cfg.mtuMss);
+    const base = this.mssBase();
     this.sndMss = Math.max(MIN_MSS - TS_OPTION_LEN, base - (this.tsOk ? TS_OPTION_LEN : 0));
+  }
+
+  /** The segment size before options: the peer's MSS within the path's and TCP_MAXSEG (Linux mss_clamp). */
+  mssBase(): number {
+    const base = Math.min(this.peerMss, this.cfg.mtuMss);
+    return this.cfg.userMss > 0 ? Math.min(base, this.cfg.userMss) : base;
   }
 
   /** SYN-SENT/SYN-RECEIVED → ESTABLISHED bookkeeping shared by both opens. */
@@ -233,6 +281,10 @@ export class TcbCore {
     this.rtxAt = undefined;
     this.cwnd = this.cfg.initCwnd;
     this.sndSml = this.snd.una;
+    this.lastDataAt = now;
+    if (this.cfg.keepalive) this.keepaliveAt = (now + this.cfg.keepIdleUs) as Instant;
+    this.lastSendAt = now;
+    this.lastAckAt = now;
     if (this.finQueued) this.state = TcpState.FIN_WAIT_1;
   }
 
@@ -256,6 +308,7 @@ export class TcbCore {
     if (len <= 0) return 0;
     const n = this.sndQueue.write(data, off, len);
     if (n === 0) return -ERRNO.EAGAIN;
+    this.writeEnd = seqAdd(this.snd.una, this.sndQueue.length);
     this.output(now);
     return n;
   }
@@ -402,6 +455,9 @@ export class TcbCore {
   /** The earliest deadline, or undefined when no timer runs. */
   pollAt(): Instant | undefined {
     let t = earliest(this.rtxAt, this.delayedAckAt);
+    t = earliest(t, this.tlpAt);
+    t = earliest(t, this.reoAt);
+    t = earliest(t, this.keepaliveAt);
     t = earliest(t, this.persistAt);
     t = earliest(t, this.timeWaitAt);
     return earliest(t, this.finWait2At);
@@ -418,6 +474,12 @@ export class TcbCore {
       this.toClosed();
       return;
     }
+    if (this.keepaliveAt !== undefined && now >= this.keepaliveAt) {
+      this.onKeepalive(now);
+      if (this.state === TcpState.CLOSED) return;
+    }
+    if (this.reoAt !== undefined && now >= this.reoAt) onReorderTimeout(this, now);
+    if (this.tlpAt !== undefined && now >= this.tlpAt) onLossProbe(this, now);
     if (this.rtxAt !== undefined && now >= this.rtxAt) this.onRetransmitTimeout(now);
     if (this.persistAt !== undefined && now >= this.persistAt) this.onPersistTimeout(now);
     if (this.delayedAckAt !== undefined && now >= this.delayedAckAt) {
@@ -463,22 +525,24 @@ export class TcbCore {
       return;
     }
     if (st === TcpState.CLOSED || st === TcpState.TIME_WAIT) return;
-    if (this.snd.una === this.snd.max) return;
-    if (this.retransmits >= this.cfg.retries2) {
+    if (this.sb.packetsOut === 0) return;
+    if (this.retransStamp < 0) this.retransStamp = now;
+    const userTimeout = this.cfg.userTimeoutUs;
+    if (userTimeout > 0 ? now - this.retransStamp >= userTimeout : this.retransmits >= this.cfg.retries2) {
+      this.mib.TcpExtTCPAbortOnTimeout++;
       this.fail(ERRNO.ETIMEDOUT);
       return;
     }
-    // RFC 5681 §3.1 eq. 4 (in segments) and RFC 6298 §5.5–5.6; go back to SND.UNA.
-    const flight = Math.ceil(seqSub(this.snd.max, this.snd.una) / this.sndMss);
-    this.ssthresh = Math.max(flight >> 1, 2);
-    this.cwnd = 1;
-    this.cwndCnt = 0;
-    this.snd.nxt = this.snd.una;
+    // RFC 6298 §5.4–5.6 and RFC 5681 §3.1: everything outstanding is lost, cwnd = 1 segment, the
+    // head goes again at once and the timer backs off.
+    this.mib.TcpExtTCPTimeouts++;
+    enterLoss(this);
     this.timing = false;
     this.backoff++;
     this.retransmits++;
     this.output(now, true);
-    if (this.rtxAt === undefined) this.rtxAt = (now + this.rto()) as Instant;
+    this.rtxAt = (now + this.rto()) as Instant;
+    this.tlpAt = undefined;
   }
 
   private onPersistTimeout(now: Instant): void {
@@ -529,6 +593,160 @@ export class TcbCore {
     );
   }
 
+  /**
+   * (Re)start the keepalive timer (SO_KEEPALIVE, RFC 1122 §4.2.3.6) after the socket option changed:
+   * it fires the idle time after the last segment received.
+   */
+  resetKeepalive(now: Instant): void {
+    if (!this.cfg.keepalive || this.state === TcpState.CLOSED || this.state === TcpState.SYN_SENT) {
+      this.keepaliveAt = undefined;
+      return;
+    }
+    const idle = now - Math.max(this.lastDataAt, this.lastAckAt);
+    this.keepaliveAt = (now + Math.max(0, this.cfg.keepIdleUs - idle)) as Instant;
+  }
+
+  /**
+   * The keepalive timer (Linux tcp_keepalive_timer): while data is in flight or queued the
+   * retransmission machinery watches the peer; after the idle time without a segment from the peer
+   * a probe (a pure ACK with SEQ = SND.UNA − 1) goes out every interval; after the probe count (or
+   * TCP_USER_TIMEOUT) without an answer, RST and ETIMEDOUT.
+   */
+  private onKeepalive(now: Instant): void {
+    this.keepaliveAt = undefined;
+    const st = this.state;
+    if (!this.cfg.keepalive || st === TcpState.CLOSED || st === TcpState.SYN_SENT || st === TcpState.TIME_WAIT) return;
+    if (st === TcpState.LISTEN || st === TcpState.SYN_RECEIVED) return;
+    const c = this.cfg;
+    if (this.sb.packetsOut > 0 || this.unsent() > 0) {
+      this.keepaliveAt = (now + c.keepIdleUs) as Instant;
+      return;
+    }
+    const idle = now - Math.max(this.lastDataAt, this.lastAckAt);
+    if (idle < c.keepIdleUs) {
+      this.keepaliveAt = (now + c.keepIdleUs - idle) as Instant;
+      return;
+    }
+    const expired = c.userTimeoutUs > 0 ? idle >= c.userTimeoutUs && this.kaProbes > 0 : this.kaProbes >= c.keepCnt;
+    if (expired) {
+      this.xmit(TcpFlag.RST | TcpFlag.ACK, this.ackSeq(), 0, 0, now);
+      this.mib.TcpExtTCPAbortOnTimeout++;
+      this.fail(ERRNO.ETIMEDOUT);
+      return;
+    }
+    this.xmit(TcpFlag.ACK, seqAdd(this.snd.una, -1), 0, 0, now);
+    this.mib.TcpExtTCPKeepAlive++;
+    this.kaProbes++;
+    this.keepaliveAt = (now + c.keepIntvlUs) as Instant;
+  }
+
+  /** Cwnd limits the sender (Linux tcp_is_cwnd_limited): in slow start, while cwnd < 2 × the most in flight. */
+  isCwndLimited(): boolean {
+    if (this.cwndLimited) return true;
+    if (this.cwnd < this.ssthresh) return this.cwnd < 2 * this.maxPacketsOut;
+    return false;
+  }
+
+  /** Linux tcp_cwnd_validate, after a burst of transmissions. */
+  private cwndValidate(): void {
+    const pkts = this.sb.packetsOut;
+    const limited = inFlight(this) >= this.cwnd;
+    if (!seqLt(this.snd.una, this.maxPacketsSeq) || pkts > this.maxPacketsOut || limited) {
+      this.maxPacketsOut = pkts;
+      this.maxPacketsSeq = this.snd.max;
+      this.cwndLimited = limited;
+    }
+  }
+
+  /** Slow start and congestion avoidance (RFC 5681 §3.1), in segments. */
+  growCwnd(segs: number): void {
+    if (segs <= 0) return;
+    if (this.cwnd < this.ssthresh) {
+      const room = this.ssthresh - this.cwnd;
+      const ss = Math.min(segs, room);
+      this.cwnd += ss;
+      segs -= ss;
+      if (segs <= 0) return;
+    }
+    this.cwndCnt += segs;
+    if (this.cwndCnt >= this.cwnd) {
+      const inc = Math.floor(this.cwndCnt / this.cwnd);
+      this.cwndCnt -= inc * this.cwnd;
+      this.cwnd += inc;
+    }
+  }
+
+  /**
+   * Send record `i` of the scoreboard again (Linux __tcp_retransmit_skb): the same range and PSH;
+   * a record longer than a segment now (the MSS fell) is split first. `probe`: a tail loss probe
+   * resends only the last segment's worth.
+   */
+  retransmitRecord(i: number, now: Instant, probe = false): boolean {
+    const sb = this.sb;
+    let start = sb.start(i);
+    const end = sb.end(i);
+    const f = sb.flags(i);
+    const finOnly = (f & Seg.FIN) !== 0;
+    let len = seqSub(end, start) - (finOnly ? 1 : 0);
+    const max = this.maxPayload();
+    if (len > max) {
+      if (probe) {
+        start = seqAdd(start, len - max);
+      } else {
+        sb.split(i, seqAdd(start, max));
+        return this.retransmitRecord(i, now);
+      }
+      len = max;
+    }
+    let flags = TcpFlag.ACK;
+    if (f & Seg.PSH) flags |= TcpFlag.PSH;
+    if (f & Seg.FIN) flags |= TcpFlag.FIN;
+    if (!this.xmit(flags, start, seqSub(start, this.snd.una), len, now)) return false;
+    sb.markRetransmitted(i, now);
+    this.retransmits = Math.max(this.retransmits, 0);
+    this.totalRetrans++;
+    this.mib.RetransSegs++;
+    if (this.caState === CaState.Recovery || this.caState === CaState.CWR) this.prrOut++;
+    if (this.caState === CaState.Recovery) this.mib.TcpExtTCPFastRetrans++;
+    else if (this.caState === CaState.Loss) this.mib.TcpExtTCPSlowStartRetrans++;
+    this.timing = false;
+    return true;
+  }
+
+  /** The MSS fell (PMTU): segments larger than a segment now are lost; resend them (Linux tcp_simple_retransmit). */
+  simpleRetransmit(now: Instant): void {
+    const sb = this.sb;
+    const max = this.maxPayload();
+    let lost = false;
+    for (let i = 0; i < sb.packetsOut; i++) {
+      const f = sb.flags(i);
+      const len = seqSub(sb.end(i), sb.start(i)) - (f & Seg.FIN ? 1 : 0);
+      if (len > max && sb.markLost(i)) lost = true;
+    }
+    if (!lost) return;
+    if (this.caState !== CaState.Loss) {
+      this.highSeq = this.snd.max;
+      this.caState = CaState.Loss;
+    }
+    this.timing = false;
+    this.output(now, true);
+  }
+
+  /** RFC 6675 §5 (NextSeg rule 1) / Linux tcp_xmit_retransmit_queue: lost segments first. */
+  private retransmitLost(now: Instant, rtoHead: boolean): boolean {
+    const sb = this.sb;
+    let i = sb.findFlag(Seg.LOST, Seg.RETRANS | Seg.SACKED);
+    let first = rtoHead;
+    while (i >= 0) {
+      if (!first && inFlight(this) >= this.cwnd) return true;
+      if (!first && seqGt(sb.end(i), seqAdd(this.snd.una, Math.max(this.snd.wnd, this.sndMss)))) return true;
+      first = false;
+      if (!this.retransmitRecord(i, now)) return false;
+      i = sb.findFlag(Seg.LOST, Seg.RETRANS | Seg.SACKED, i + 1);
+    }
+    return true;
+  }
+
   /** Queued bytes not sent yet (negative once the FIN is out). */
   unsent(): number {
     return this.sndQueue.length - seqSub(this.snd.nxt, this.snd.una);
@@ -550,49 +768,78 @@ export class TcbCore {
       return;
     }
     const canData = st !== TcpState.TIME_WAIT && st !== TcpState.FIN_WAIT_2;
-    while (canData) {
+    if (canData && this.sb.lostOut > 0) {
+      if (!this.retransmitLost(now, rtoHead)) {
+        if (this.rtxAt === undefined && this.tlpAt === undefined) this.rtxAt = (now + this.rto()) as Instant;
+        return;
+      }
+    }
+    if (canData) this.sendNewSegments(now, Infinity);
+    if (this.ackNow) this.xmit(TcpFlag.ACK, this.ackSeq(), 0, 0, now);
+    // Persist (RFC 9293 §3.8.6.1): data waits, nothing is in flight, the window is closed.
+    if (
+      canData &&
+      this.unsent() > 0 &&
+      this.snd.una === this.snd.max &&
+      this.rtxAt === undefined &&
+      this.tlpAt === undefined &&
+      this.persistAt === undefined
+    ) {
+      this.persistAt = (now + this.rtt.backedOffRtoUs(this.persistBackoff)) as Instant;
+    }
+  }
+
+  /**
+   * New data (and the FIN) within the peer's window and the congestion window, at most `limit`
+   * segments; returns how many went out. Arms the loss probe or the RTO for what is in flight.
+   */
+  sendNewSegments(now: Instant, limit: number): number {
+    let sent = 0;
+    while (sent < limit) {
       const q = this.sndQueue.length;
       const offset = seqSub(this.snd.nxt, this.snd.una);
       const unsent = q - offset;
       if (unsent < 0) break; // the FIN is out
-      const inflight = offset;
-      const wndLimit = Math.min(this.snd.wnd, this.cwnd * this.sndMss);
-      let room = wndLimit - inflight;
+      const pipe = inFlight(this);
+      const cwndRoom = this.cwnd - pipe;
+      let room = this.snd.wnd - offset;
       const maxPayload = this.maxPayload();
-      // After an RTO the segment at SND.UNA goes out whatever the window says (it probes it).
-      if (rtoHead && inflight === 0) room = Math.max(room, Math.min(unsent, maxPayload));
       let len = Math.min(unsent, maxPayload);
       if (len > room) {
         // Window-limited: only a segment that fits entirely, or anything when nothing is in flight.
-        if (inflight > 0 || room <= 0) len = 0;
+        if (offset > 0 || room <= 0) len = 0;
         else len = room;
       }
       const fin = this.finQueued && offset + len === q && (len > 0 || unsent === 0);
       if (len === 0 && !fin) break;
+      // A lone FIN goes whatever the congestion window says (Linux tcp_cwnd_test).
+      if (cwndRoom <= 0 && len > 0) break;
       if (
         len > 0 &&
         len < this.sndMss &&
         !fin &&
         !this.cfg.nodelay &&
-        len === unsent &&
-        !seqLt(this.snd.nxt, this.snd.max)
+        len === unsent
       ) {
         // Nagle (RFC 9293 §3.7.4), Minshall's variant: hold new small data while a small segment
         // is unacknowledged.
         if (seqGt(this.sndSml, this.snd.una)) break;
       }
+      if (room < 0) room = 0;
       let flags = TcpFlag.ACK;
-      if (len > 0 && len === unsent) flags |= TcpFlag.PSH;
+      if (len > 0 && this.pushes(offset, len, unsent, room, maxPayload, cwndRoom - 1)) flags |= TcpFlag.PSH;
       if (fin) flags |= TcpFlag.FIN;
       const seq = this.snd.nxt;
       if (!this.xmit(flags, seq, offset, len, now)) {
         // Refused below: try again when the retransmission timer fires.
-        if (this.rtxAt === undefined) this.rtxAt = (now + this.rto()) as Instant;
-        return;
+        if (this.rtxAt === undefined && this.tlpAt === undefined) this.rtxAt = (now + this.rto()) as Instant;
+        break;
       }
       // Committed.
-      const isNew = !seqLt(seq, this.snd.max);
-      if (isNew && len > 0 && !this.timing) {
+      const wasEmpty = this.sb.packetsOut === 0;
+      const segFlags = (flags & TcpFlag.PSH ? Seg.PSH : 0) | (fin ? Seg.FIN : 0);
+      this.sb.push(seq, seqAdd(seq, len + (fin ? 1 : 0)), segFlags, now);
+      if (len > 0 && !this.timing) {
         this.timing = true;
         this.timingSeq = seqAdd(seq, len);
         this.timingStart = now;
@@ -601,22 +848,43 @@ export class TcbCore {
       this.snd.nxt = seqAdd(seq, len + (fin ? 1 : 0));
       if (seqGt(this.snd.nxt, this.snd.max)) this.snd.max = this.snd.nxt;
       if (len > 0 && len < this.sndMss) this.sndSml = this.snd.nxt;
-      if (this.rtxAt === undefined) this.rtxAt = (now + this.rto()) as Instant;
+      if (this.caState === CaState.Recovery || this.caState === CaState.CWR) this.prrOut++;
+      if (wasEmpty || this.tlpAt !== undefined || this.rtxAt === undefined) this.rtxAt = (now + this.rto()) as Instant;
       this.persistAt = undefined;
       if (len > 0 && this.atoUs > 0 && now - this.lastDataAt < this.atoUs) this.pingpong = true;
+      if (len > 0) this.lastSendAt = now;
+      sent++;
       if (fin) break;
     }
-    if (this.ackNow) this.xmit(TcpFlag.ACK, this.ackSeq(), 0, 0, now);
-    // Persist (RFC 9293 §3.8.6.1): data waits, nothing is in flight, the window is closed.
-    if (
-      canData &&
-      this.unsent() > 0 &&
-      this.snd.una === this.snd.max &&
-      this.rtxAt === undefined &&
-      this.persistAt === undefined
-    ) {
-      this.persistAt = (now + this.rtt.backedOffRtoUs(this.persistBackoff)) as Instant;
+    if (sent > 0) {
+      this.cwndValidate();
+      if (limit !== 1) scheduleLossProbe(this, now, false);
     }
+    return sent;
+  }
+
+  /**
+   * PSH as Linux places it (per write, not per segment): on the segment that ends the data of the
+   * latest write call, and on the last new segment of a burst that the window stops while more data
+   * waits (Linux sends such a burst as one TSO packet carrying PSH).
+   */
+  private pushes(
+    offset: number,
+    len: number,
+    unsent: number,
+    room: number,
+    maxPayload: number,
+    cwndRoomAfter: number,
+  ): boolean {
+    const end = seqAdd(this.snd.una, offset + len);
+    if (end === this.writeEnd || len === unsent) return true;
+    const left = unsent - len;
+    // Observed Linux placement (google corpus tcp/nagle/https_client.pkt): the full segment before
+    // a write's sub-MSS tail carries PSH too.
+    if (left > 0 && left < maxPayload && len === maxPayload && seqAdd(end, left) === this.writeEnd) return true;
+    // In recovery a segment clocked out by one ACK is no burst end (Linux fragments its skb).
+    if (this.caState !== CaState.Open) return false;
+    return cwndRoomAfter <= 0 || room - len < Math.min(left, maxPayload);
   }
 
   /**
@@ -631,7 +899,7 @@ export class TcbCore {
 
   /** Payload that fits one segment next to the options a data segment carries now. */
   private maxPayload(): number {
-    const base = Math.min(this.peerMss, this.cfg.mtuMss);
+    const base = this.mssBase();
     let opt = this.tsOk ? TS_OPTION_LEN : 0;
     if (this.sackOk && this.ooo.count > 0) {
       const n = Math.min(this.ooo.count, this.tsOk ? 3 : 4);
@@ -721,7 +989,10 @@ export class TcbCore {
   private windowUpdateCheck(before: number, now: Instant): void {
     if (!this.synchronized() || this.finReceived) return;
     const cur = Math.max(0, seqSub(this.rcv.mwndSeq, this.rcv.nxt));
-    if (2 * cur > this.rcvQueue.capacity) return;
+    // Linux tcp_cleanup_rbuf: only when the window left is at most half of the largest window we
+    // could ever offer (the window clamp: the queue, and 16 bits shifted by our scale).
+    const clamp = Math.min(this.rcvQueue.capacity, 0xffff * 2 ** this.rcvWscale);
+    if (2 * cur > clamp) return;
     const next = this.advertisableWindow();
     if (next > before && next > 0 && next >= 2 * cur) {
       this.ackNow = true;
@@ -807,6 +1078,9 @@ export class TcbCore {
   toClosed(): void {
     this.state = TcpState.CLOSED;
     this.rtxAt = undefined;
+    this.tlpAt = undefined;
+    this.reoAt = undefined;
+    this.keepaliveAt = undefined;
     this.delayedAckAt = undefined;
     this.persistAt = undefined;
     this.timeWaitAt = undefined;

@@ -283,8 +283,10 @@ describe('SocketApi: close, RST and errors', () => {
     errno(A.shutdown(fd, L.SHUT_WR), E.ENOTCONN);
     errno(A.bind(fd, sockaddr6(A6, 1)), E.EAFNOSUPPORT);
     errno(A.bind(fd, sockaddr4(B4, 1)), E.EADDRNOTAVAIL);
-    errno(A.getsockopt(fd, L.SOL_SOCKET, L.SO_KEEPALIVE), E.ENOPROTOOPT);
-    errno(A.setsockopt(fd, L.SOL_SOCKET, L.SO_KEEPALIVE, 1), E.ENOPROTOOPT);
+    errno(A.getsockopt(fd, L.SOL_SOCKET, L.SO_ACCEPTCONN + 1000), E.ENOPROTOOPT);
+    errno(A.setsockopt(fd, L.SOL_TCP, L.TCP_KEEPCNT, 128), E.EINVAL);
+    errno(A.setsockopt(fd, L.SOL_TCP, L.TCP_KEEPIDLE, 0), E.EINVAL);
+    errno(A.setsockopt(fd, L.SOL_TCP, L.TCP_USER_TIMEOUT, -1), E.EINVAL);
     errno(A.setsockopt(fd, L.SOL_TCP, L.TCP_MAXSEG, 10), E.EINVAL);
     assert.equal(done(A.getsockopt(fd, L.SOL_TCP, L.TCP_MAXSEG)).value, 536);
     assert.equal(done(A.poll([{ fd, events: 0xffff }], 0)).revents![0], L.POLLOUT | L.POLLWRNORM | L.POLLHUP);

@@ -22,13 +22,15 @@ describe('ESTABLISHED: sending', () => {
     h.expectNothing();
   });
 
-  test('a large write is cut at the MSS; PSH on the last segment only', () => {
+  test('a large write is cut at the MSS; PSH on the last full segment and the tail (Linux)', () => {
+    // Where Linux puts PSH (google corpus tcp/nagle/https_client.pkt): also on the full segment
+    // before a write's sub-MSS tail.
     const h = Harness.established(NO_TS, PLAIN);
     assert.equal(h.send(5000), 5000);
     h.expect(
       { flags: '.', seq: L + 1, data: 1460 },
       { flags: '.', seq: L + 1461, data: 1460 },
-      { flags: '.', seq: L + 2921, data: 1460 },
+      { flags: 'P.', seq: L + 2921, data: 1460 },
       { flags: 'P.', seq: L + 4381, data: 620 },
     );
   });
@@ -53,9 +55,10 @@ describe('ESTABLISHED: sending', () => {
   test("the peer's window limits what is in flight", () => {
     const h = Harness.established(NO_TS, PLAIN, 2000);
     h.send(4000);
-    h.expect({ flags: '.', seq: L + 1, data: 1460 });
+    // The last segment of a burst the window stops carries PSH (Linux sends it as one TSO packet).
+    h.expect({ flags: 'P.', seq: L + 1, data: 1460 });
     h.deliver({ flags: '.', seq: R + 1, ack: L + 1461, win: 2000 });
-    h.expect({ flags: '.', seq: L + 1461, data: 1460 });
+    h.expect({ flags: 'P.', seq: L + 1461, data: 1460 });
     h.deliver({ flags: '.', seq: R + 1, ack: L + 2921, win: 3000 });
     h.expect({ flags: 'P.', seq: L + 2921, data: 1080 });
   });
@@ -256,14 +259,18 @@ describe('retransmission', () => {
     h.send(3000);
     h.expect(
       { flags: '.', seq: L + 1, data: 1460 },
-      { flags: '.', seq: L + 1461, data: 1460 },
+      { flags: 'P.', seq: L + 1461, data: 1460 },
       { flags: 'P.', seq: L + 2921, data: 80 },
     );
     h.advance(300_000);
     h.expect({ flags: '.', seq: L + 1, data: 1460, at: 400_000 });
     assert.equal(h.tcb.cwnd, 1);
+    assert.equal(h.tcb.caState, 4, 'Loss');
+    assert.equal(h.tcb.sb.lostOut, 3, 'all three are lost');
+    assert.equal(h.tcb.sb.retransOut, 1, 'the head went again');
+    // Slow start from 1: the ACK of the head clocks out both lost segments, with their PSH.
     h.deliver({ flags: '.', seq: R + 1, ack: L + 1461 });
-    h.expect({ flags: '.', seq: L + 1461, data: 1460 }, { flags: 'P.', seq: L + 2921, data: 80 });
+    h.expect({ flags: 'P.', seq: L + 1461, data: 1460 }, { flags: 'P.', seq: L + 2921, data: 80 });
     h.deliver({ flags: '.', seq: R + 1, ack: L + 3001 });
     assert.equal(h.tcb.pollAt(), undefined);
   });
@@ -286,6 +293,36 @@ describe('retransmission', () => {
     assert.equal(h.tcb.recv(new Uint8Array(1), 0, 1), -ERRNO.ETIMEDOUT);
   });
 
+  test('TCP_USER_TIMEOUT: give up by time since the first retransmission, not by count', () => {
+    const h = Harness.established({ ...NO_TS, sock: { userTimeoutMs: 1000 } }, PLAIN);
+    h.send('a');
+    // RTO 300 ms (handshake RTT 100 ms), then 600 ms, 1200 ms: retransmissions at 0.4, 1.0 s;
+    // at 2.2 s more than 1 s passed since the first one.
+    h.advance(1_700_000);
+    assert.equal(h.tcb.state, TcpState.ESTABLISHED);
+    h.advance(1_000_000);
+    h.expectState(TcpState.CLOSED);
+    assert.equal(h.tcb.recv(new Uint8Array(1), 0, 1), -ERRNO.ETIMEDOUT);
+  });
+
+  test('keepalive: probes SND.UNA - 1 after the idle time, RST and ETIMEDOUT after the count', () => {
+    const sock = { keepalive: true, keepIdleS: 10, keepIntvlS: 2, keepCnt: 2 };
+    const h = Harness.established({ ...NO_TS, sock }, PLAIN);
+    h.advance(9_000_000);
+    h.expectNothing();
+    h.advance(1_100_000);
+    h.expect({ flags: '.', seq: L, ack: R + 1, data: 0 });
+    h.deliver({ flags: '.', seq: R + 1, ack: L + 1 });
+    assert.equal(h.tcb.kaProbes, 0, 'an answer resets the count');
+    h.advance(10_000_000);
+    h.expect({ flags: '.', seq: L, ack: R + 1, data: 0 });
+    h.advance(2_000_000);
+    h.expect({ flags: '.', seq: L, ack: R + 1, data: 0 });
+    h.advance(2_000_000);
+    h.expect({ flags: 'R.', seq: L + 1, ack: R + 1 });
+    assert.equal(h.tcb.recv(new Uint8Array(1), 0, 1), -ERRNO.ETIMEDOUT);
+  });
+
   test('zero window: probes with SEQ = SND.UNA - 1 at RTO intervals, data when it opens', () => {
     const h = Harness.established(NO_TS, PLAIN, 0);
     h.send('hello');
@@ -302,7 +339,8 @@ describe('retransmission', () => {
   test('a window smaller than the data gets one small segment when nothing is in flight', () => {
     const h = Harness.established(NO_TS, PLAIN, 100);
     h.send(1000);
-    h.expect({ flags: '.', seq: L + 1, data: 100 });
+    // The window ends the burst: PSH (Linux marks the probe-sized segment so).
+    h.expect({ flags: 'P.', seq: L + 1, data: 100 });
   });
 
   test('a refusing sink: nothing committed, sent on the next opportunity', () => {
