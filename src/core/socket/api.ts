@@ -130,6 +130,10 @@ class Sock {
   keepIntvl = 0;
   keepCnt = 0;
   userTimeout = 0;
+  /** TCP_CORK, TCP_NOTSENT_LOWAT (undefined: the sysctl), TCP_INQ. */
+  cork = false;
+  notsentLowat: number | undefined = undefined;
+  inq = false;
   linger: Linger = { onoff: 0, linger: 0 };
   rcvtimeoUs = 0;
   sndtimeoUs = 0;
@@ -173,6 +177,7 @@ class Sock {
     o.keepIntvlS = this.keepIntvl;
     o.keepCnt = this.keepCnt;
     o.userTimeoutMs = this.userTimeout;
+    if (this.notsentLowat !== undefined) o.notsentLowat = this.notsentLowat;
     return o;
   }
 }
@@ -600,7 +605,15 @@ export class SocketApi {
   }
 
   /** One non-blocking send: bytes accepted, or a negative errno. */
-  private sendOnce(s: Sock, data: Uint8Array, off: number, len: number, now: Instant, to?: SockAddr): number {
+  private sendOnce(
+    s: Sock,
+    data: Uint8Array,
+    off: number,
+    len: number,
+    now: Instant,
+    to?: SockAddr,
+    flags = 0,
+  ): number {
     if (!s.isTcp) {
       if (s.wrShut) return -ERRNO.EPIPE;
       const u = this.udpOf(s);
@@ -615,7 +628,7 @@ export class SocketApi {
     const t = s.tcb;
     if (t === undefined) return -ERRNO.EPIPE;
     if (s.wrShut && t.error === 0) return -ERRNO.EPIPE;
-    const n = t.send(data, off, len, now);
+    const n = t.send(data, off, len, now, (flags & LINUX.MSG_MORE) !== 0);
     this.tcp.touch(t);
     return n;
   }
@@ -626,13 +639,20 @@ export class SocketApi {
     if (len < 0 || off < 0 || off + len > data.length) return fail(ERRNO.EFAULT);
     const nonblock = s.nonblock || (flags & LINUX.MSG_DONTWAIT) !== 0;
     let done = 0;
+    let waited = false;
     return this.block(
       nonblock,
       s.sndtimeoUs,
       (now) => {
+        // A blocked writer wakes when the socket is writable again (Linux sk_stream_write_space:
+        // free space at least half of what is queued), not at the first freed byte.
+        if (waited && s.tcb !== undefined && !s.tcb.writable && s.tcb.error === 0) return undefined;
         for (;;) {
-          const n = this.sendOnce(s, data, off + done, len - done, now, s.isTcp ? undefined : to);
-          if (n === -ERRNO.EAGAIN) return done > 0 && nonblock ? ok(done) : undefined;
+          const n = this.sendOnce(s, data, off + done, len - done, now, s.isTcp ? undefined : to, flags);
+          if (n === -ERRNO.EAGAIN) {
+            waited = true;
+            return done > 0 && nonblock ? ok(done) : undefined;
+          }
           if (n < 0) return done > 0 ? ok(done) : fail(-n);
           done += n;
           if (done >= len || !s.isTcp) return ok(done);
@@ -808,6 +828,12 @@ export class SocketApi {
           return val(s.keepCnt || this.stack.sysctls.int('net.ipv4.tcp_keepalive_probes'));
         case LINUX.TCP_USER_TIMEOUT:
           return val(s.userTimeout);
+        case LINUX.TCP_CORK:
+          return val(s.cork ? 1 : 0);
+        case LINUX.TCP_NOTSENT_LOWAT:
+          return val(s.notsentLowat ?? 0); // Linux reports 0 when only the sysctl applies
+        case LINUX.TCP_INQ:
+          return val(s.inq ? 1 : 0);
         case LINUX.TCP_MAXSEG: {
           const t = s.tcb;
           if (t !== undefined && t.synchronized()) return val(t.sndMss);
@@ -877,13 +903,17 @@ export class SocketApi {
         case LINUX.SO_SNDBUF: {
           if (int === undefined) return fail(ERRNO.EINVAL);
           const rcv = name === LINUX.SO_RCVBUF;
-          // A connection's send queue can be resized; its receive buffer (which sets the advertised
-          // window) and a UDP socket's buffers are sized when they are created.
-          if ((s.tcb !== undefined && rcv) || (!s.isTcp && (s.udp !== undefined || !rcv))) {
-            return fail(ERRNO.ENOPROTOOPT);
-          }
+          // A connection's queues can be resized (the advertised window follows the receive queue
+          // as tcp_shrink_window allows: docs/window-retraction.md); a UDP socket's buffers are
+          // sized when they are created.
+          if (!s.isTcp && (s.udp !== undefined || !rcv)) return fail(ERRNO.ENOPROTOOPT);
           const max = this.stack.sysctls.int(rcv ? 'net.core.rmem_max' : 'net.core.wmem_max');
           const v = Math.min(Math.max(int, 0), max);
+          if (s.tcb !== undefined && rcv) {
+            s.rcvbuf = v;
+            s.tcb.setRecvBuffer(Math.max(2 * v, SOCK_MIN_RCVBUF));
+            return ok();
+          }
           if (s.tcb !== undefined) {
             s.sndbuf = v;
             s.tcb.setSendBuffer(Math.max(2 * v, SOCK_MIN_SNDBUF));
@@ -926,7 +956,8 @@ export class SocketApi {
           const t = s.tcb;
           if (t !== undefined) {
             t.cfg.nodelay = s.nodelay;
-            if (s.nodelay && t.synchronized()) t.output(this.clock());
+            // Linux: setting TCP_NODELAY pushes what waits, corked or not.
+            if (s.nodelay) t.pushPending(this.clock());
             this.tcp.touch(t);
           }
           if (s.listener !== undefined) s.listener.options.nodelay = s.nodelay;
@@ -944,6 +975,29 @@ export class SocketApi {
           this.applyKeepalive(s);
           return ok();
         }
+        case LINUX.TCP_CORK: {
+          if (int === undefined) return fail(ERRNO.EINVAL);
+          s.cork = int !== 0;
+          if (s.tcb !== undefined) {
+            s.tcb.setCork(s.cork, this.clock());
+            this.tcp.touch(s.tcb);
+          }
+          return ok();
+        }
+        case LINUX.TCP_NOTSENT_LOWAT: {
+          if (typeof value !== 'number') return fail(ERRNO.EINVAL);
+          s.notsentLowat = value >>> 0;
+          if (s.tcb !== undefined) {
+            s.tcb.cfg.notsentLowat = s.notsentLowat;
+            this.tcp.touch(s.tcb);
+          }
+          if (s.listener !== undefined) s.listener.options.notsentLowat = s.notsentLowat;
+          return ok();
+        }
+        case LINUX.TCP_INQ:
+          if (int === undefined) return fail(ERRNO.EINVAL);
+          s.inq = int !== 0;
+          return ok();
         case LINUX.TCP_USER_TIMEOUT: {
           if (int === undefined || int < 0) return fail(ERRNO.EINVAL);
           s.userTimeout = int;

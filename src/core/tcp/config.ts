@@ -42,6 +42,8 @@ export interface TcpSocketOptions {
   keepCnt?: number;
   /** TCP_USER_TIMEOUT in ms (0: off). */
   userTimeoutMs?: number;
+  /** TCP_NOTSENT_LOWAT in bytes (undefined: `tcp_notsent_lowat`). */
+  notsentLowat?: number;
 }
 
 export interface TcpConfig {
@@ -95,6 +97,12 @@ export interface TcpConfig {
   keepCnt: number;
   /** TCP_USER_TIMEOUT, µs (0: off). */
   userTimeoutUs: number;
+  /** `tcp_shrink_window`: the advertised right edge may move left (docs/window-retraction.md). */
+  shrinkWindow?: boolean;
+  /** `net.wirestack.tcp_rfc7323_mwnd` (default on): accept up to the largest edge ever advertised. */
+  rfc7323Mwnd?: boolean;
+  /** TCP_NOTSENT_LOWAT / `tcp_notsent_lowat`: the most unsent data a write may leave queued. */
+  notsentLowat: number;
 }
 
 /**
@@ -152,6 +160,9 @@ export function tcpConfig(sysctls: Sysctls, opts: TcpSocketOptions = {}): TcpCon
     keepIntvlUs: (opts.keepIntvlS || sysctls.int('net.ipv4.tcp_keepalive_intvl')) * 1_000_000,
     keepCnt: opts.keepCnt || sysctls.int('net.ipv4.tcp_keepalive_probes'),
     userTimeoutUs: (opts.userTimeoutMs ?? 0) * 1000,
+    shrinkWindow: sysctls.int('net.ipv4.tcp_shrink_window') !== 0,
+    rfc7323Mwnd: sysctls.int('net.wirestack.tcp_rfc7323_mwnd') !== 0,
+    notsentLowat: opts.notsentLowat ?? sysctls.int('net.ipv4.tcp_notsent_lowat'),
   };
 }
 

@@ -179,6 +179,10 @@ export class TcbCore {
   sndSml = 0;
   /** Sequence number just past the data of the latest write call (where Linux marks PSH). */
   writeEnd = 0;
+  /** TCP_CORK; the current send carries MSG_MORE; one push overrides both (TCP_NODELAY set). */
+  cork = false;
+  holdPartial = false;
+  pushOnce = false;
 
   /** The latest time seen by input/poll; user calls without a `now` use it. */
   now = 0 as Instant;
@@ -295,7 +299,7 @@ export class TcbCore {
    * bytes accepted, or -EAGAIN (queue full / still connecting), -EPIPE (shut down or closed), or a
    * pending error (consumed, as Linux's send does).
    */
-  send(data: Uint8Array, off: number, len: number, now: Instant = this.now): number {
+  send(data: Uint8Array, off: number, len: number, now: Instant = this.now, more = false): number {
     this.now = now;
     const st = this.state;
     if (st !== TcpState.ESTABLISHED && st !== TcpState.CLOSE_WAIT) {
@@ -306,11 +310,59 @@ export class TcbCore {
     if (this.err) return -this.takeError();
     if (this.finQueued) return -ERRNO.EPIPE;
     if (len <= 0) return 0;
-    const n = this.sndQueue.write(data, off, len);
-    if (n === 0) return -ERRNO.EAGAIN;
-    this.writeEnd = seqAdd(this.snd.una, this.sndQueue.length);
+    const n =
+      this.cfg.notsentLowat < 0xffffffff
+        ? this.queueUnderLowat(data, off, len, now)
+        : this.sndQueue.write(data, off, len);
+    if (n <= 0) return n < 0 ? n : -ERRNO.EAGAIN;
+    // MSG_MORE: more follows, so no PSH mark and a partial segment waits (Linux tcp_push with
+    // MSG_MORE corks that push only).
+    if (!more) this.writeEnd = seqAdd(this.snd.una, this.sndQueue.length);
+    this.holdPartial = more;
     this.output(now);
+    this.holdPartial = false;
     return n;
+  }
+
+  /**
+   * TCP_NOTSENT_LOWAT (Linux tcp_sendmsg with tcp_stream_memory_free): data is taken in buffers of
+   * the size goal (half the largest window the peer offered, whole segments, at most 64 KiB); the
+   * unsent tail buffer is topped up freely, and a new buffer is started only while the bytes not
+   * yet sent are under the limit. Each full buffer is pushed at once, as Linux's tcp_push_one.
+   */
+  private queueUnderLowat(data: Uint8Array, off: number, len: number, now: Instant): number {
+    const mss = Math.max(1, this.sndMss);
+    const half = this.snd.maxWnd > DEFAULT_PEER_MSS ? this.snd.maxWnd >>> 1 : this.snd.maxWnd;
+    const goal = Math.max(mss, Math.floor(Math.min(65536, half) / mss) * mss);
+    let done = 0;
+    while (done < len) {
+      const unsent = Math.max(0, this.unsent());
+      const tail = unsent > 0 ? ((unsent - 1) % goal) + 1 : 0;
+      let room = tail > 0 ? goal - tail : 0;
+      if (room === 0) {
+        if (unsent >= this.cfg.notsentLowat) break;
+        room = goal;
+      }
+      const n = this.sndQueue.write(data, off + done, Math.min(room, len - done));
+      if (n === 0) break;
+      done += n;
+      if (tail + n >= goal) this.output(now);
+    }
+    return done > 0 ? done : -ERRNO.EAGAIN;
+  }
+
+  /** TCP_CORK: while set, partial segments wait; clearing it sends what waits (Linux). */
+  setCork(on: boolean, now: Instant): void {
+    this.cork = on;
+    if (!on && this.synchronized()) this.output(now);
+  }
+
+  /** Send what waits whatever cork or MSG_MORE said (TCP_NODELAY being set, Linux TCP_NAGLE_PUSH). */
+  pushPending(now: Instant): void {
+    if (!this.synchronized()) return;
+    this.pushOnce = true;
+    this.output(now);
+    this.pushOnce = false;
   }
 
   /**
@@ -442,7 +494,13 @@ export class TcbCore {
     if (st !== TcpState.SYN_SENT && st !== TcpState.SYN_RECEIVED && this.opened) {
       if (this.rcvQueue.length > 0) mask |= LINUX.EPOLLIN | LINUX.EPOLLRDNORM;
       if (wrShut) mask |= LINUX.EPOLLOUT | LINUX.EPOLLWRNORM;
-      else if (this.sndQueue.free >= this.sndQueue.length >>> 1 && this.sndQueue.free > 0) {
+      else if (
+        this.sndQueue.free >= this.sndQueue.length >>> 1 &&
+        this.sndQueue.free > 0 &&
+        2 * Math.max(0, this.unsent()) < this.cfg.notsentLowat
+      ) {
+        // Linux sk_stream_is_writeable: free space at least half of what is queued, and (with
+        // TCP_NOTSENT_LOWAT) twice the unsent bytes under the limit.
         mask |= LINUX.EPOLLOUT | LINUX.EPOLLWRNORM;
       }
     }
@@ -549,7 +607,10 @@ export class TcbCore {
     this.persistAt = undefined;
     if (!this.synchronized() || this.unsent() <= 0 || this.snd.nxt !== this.snd.una) return;
     if (this.snd.wnd > 0) {
-      this.output(now);
+      // Data waits with nothing in flight (cork, MSG_MORE, a small window): Linux
+      // tcp_write_wakeup sends what the window allows, one segment, with PSH.
+      this.sendNewSegments(now, 1, true);
+      if (this.sb.packetsOut === 0) this.output(now);
       return;
     }
     if (this.probes >= this.cfg.retries2) {
@@ -572,6 +633,16 @@ export class TcbCore {
   setSendBuffer(bytes: number): void {
     this.cfg.sndBuf = bytes;
     this.sndQueue.resize(Math.max(bytes, this.sndQueue.length));
+  }
+
+  /**
+   * SO_RCVBUF on a connection (`bytes` already doubled): the receive queue takes the new size, never
+   * less than what it holds (in-order and out-of-order data). The advertised window follows as
+   * `tcp_shrink_window` allows.
+   */
+  setRecvBuffer(bytes: number): void {
+    this.cfg.rcvBuf = bytes;
+    this.rcvQueue.resize(Math.max(bytes, this.rcvQueue.length + this.ooo.highestEnd));
   }
 
   /** The current RTO with backoff, µs. */
@@ -793,7 +864,7 @@ export class TcbCore {
    * New data (and the FIN) within the peer's window and the congestion window, at most `limit`
    * segments; returns how many went out. Arms the loss probe or the RTO for what is in flight.
    */
-  sendNewSegments(now: Instant, limit: number): number {
+  sendNewSegments(now: Instant, limit: number, wakeup = false): number {
     let sent = 0;
     while (sent < limit) {
       const q = this.sndQueue.length;
@@ -814,20 +885,17 @@ export class TcbCore {
       if (len === 0 && !fin) break;
       // A lone FIN goes whatever the congestion window says (Linux tcp_cwnd_test).
       if (cwndRoom <= 0 && len > 0) break;
-      if (
-        len > 0 &&
-        len < this.sndMss &&
-        !fin &&
-        !this.cfg.nodelay &&
-        len === unsent
-      ) {
-        // Nagle (RFC 9293 §3.7.4), Minshall's variant: hold new small data while a small segment
-        // is unacknowledged.
-        if (seqGt(this.sndSml, this.snd.una)) break;
+      if (len > 0 && len < this.sndMss && !fin && len === unsent && !wakeup && !this.pushOnce) {
+        // TCP_CORK and MSG_MORE hold a partial segment; Nagle (RFC 9293 §3.7.4), Minshall's
+        // variant, holds new small data while a small segment is unacknowledged.
+        if (this.cork || this.holdPartial) break;
+        if (!this.cfg.nodelay && seqGt(this.sndSml, this.snd.una)) break;
       }
       if (room < 0) room = 0;
       let flags = TcpFlag.ACK;
-      if (len > 0 && this.pushes(offset, len, unsent, room, maxPayload, cwndRoom - 1)) flags |= TcpFlag.PSH;
+      if (len > 0 && (wakeup || this.pushes(offset, len, unsent, room, maxPayload, cwndRoom - 1))) {
+        flags |= TcpFlag.PSH;
+      }
       if (fin) flags |= TcpFlag.FIN;
       const seq = this.snd.nxt;
       if (!this.xmit(flags, seq, offset, len, now)) {
@@ -877,7 +945,7 @@ export class TcbCore {
     cwndRoomAfter: number,
   ): boolean {
     const end = seqAdd(this.snd.una, offset + len);
-    if (end === this.writeEnd || len === unsent) return true;
+    if (end === this.writeEnd) return true;
     const left = unsent - len;
     // Observed Linux placement (google corpus tcp/nagle/https_client.pkt): the full segment before
     // a write's sub-MSS tail carries PSH too.
@@ -969,15 +1037,33 @@ export class TcbCore {
   }
 
   /**
-   * The window field to advertise now: the free receive space, scaled, never moving the right edge
-   * left of what was advertised before (RFC 7323 §2.4 / RFC 9293 §3.8.6.2.1).
+   * The window field to advertise now: the free receive space, scaled. Unless `tcp_shrink_window`
+   * allows a retraction (Linux: only with window scaling in effect), it never moves the right edge
+   * left of what was advertised before (RFC 9293 §3.8.6.2.1); with it, a full queue gives a zero
+   * window (docs/window-retraction.md).
    */
   private windowField(): number {
     const ws = this.rcvWscale;
     let w = Math.floor(this.rcvQueue.free / 2 ** ws);
+    if (this.cfg.shrinkWindow === true && ws > 0) return Math.min(w, 0xffff);
     const promised = seqSub(this.rcv.mwndSeq, this.rcv.nxt);
     if (promised > 0 && w * 2 ** ws < promised) w = Math.ceil(promised / 2 ** ws);
     return Math.min(w, 0xffff);
+  }
+
+  /** What is left of the window of the last ACK sent, from RCV.NXT (Linux tcp_receive_window). */
+  currentWindow(): number {
+    return Math.max(0, seqSub(seqAdd(this.lastAckSent, this.rcv.wnd), this.rcv.nxt));
+  }
+
+  /**
+   * The window of the acceptability test, from RCV.NXT: up to the largest right edge ever advertised
+   * (RFC 7323 §2.4: any segment that would have been in window for any ACK sent), or with
+   * `net.wirestack.tcp_rfc7323_mwnd=0` up to the right edge of the last ACK (Linux 6.18).
+   */
+  acceptWindow(): number {
+    if (this.cfg.rfc7323Mwnd === false) return this.currentWindow();
+    return Math.max(0, seqSub(this.rcv.mwndSeq, this.rcv.nxt));
   }
 
   /** The window we could advertise now, bytes (for the window-update rule). */
@@ -988,7 +1074,7 @@ export class TcbCore {
   /** Linux's receive-side window update: reading opened the window at least twofold. */
   private windowUpdateCheck(before: number, now: Instant): void {
     if (!this.synchronized() || this.finReceived) return;
-    const cur = Math.max(0, seqSub(this.rcv.mwndSeq, this.rcv.nxt));
+    const cur = this.currentWindow();
     // Linux tcp_cleanup_rbuf: only when the window left is at most half of the largest window we
     // could ever offer (the window clamp: the queue, and 16 bits shifted by our scale).
     const clamp = Math.min(this.rcvQueue.capacity, 0xffff * 2 ** this.rcvWscale);

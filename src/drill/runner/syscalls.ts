@@ -279,7 +279,10 @@ export function prepare(
             const on = api.getsockopt(f, LINUX.SOL_TCP, LINUX.TCP_INQ);
             if (on.ret !== 0 || on.value === 0) return;
             const inq = api.ioctl(f, LINUX.SIOCINQ);
-            cmsgs = [{ level: LINUX.SOL_TCP, type: LINUX.TCP_CM_INQ, data: typeof inq.value === 'number' ? inq.value : 0 }];
+            let n = typeof inq.value === 'number' ? inq.value : 0;
+            // Linux tcp_inq: an empty queue after the peer's FIN reports one "byte" (the EOF).
+            if (n === 0 && api.eventsOf(f) & LINUX.EPOLLRDHUP) n = 1;
+            cmsgs = [{ level: LINUX.SOL_TCP, type: LINUX.TCP_CM_INQ, data: n }];
           }),
         check: (r) => {
           if (r.ret < 0) return undefined;
