@@ -10,9 +10,11 @@
  *
  * Exit codes: 0 all passed; 1 a test failed; 2 bad usage, a missing path or an unparsable script.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ByteCollector, LINKTYPE_RAW } from '../core/pcap/common.js';
+import { PcapWriter } from '../core/pcap/pcap.js';
 import { compileCode } from '../drill/code/index.js';
 import { parseShell, ShellSyntaxError } from '../drill/commands/shell.js';
 import type { CommandSpec } from '../drill/parser/ast.js';
@@ -33,6 +35,8 @@ export interface DrillFlags {
   define?: Record<string, string>;
   // Commander keeps the underscore of `--tolerance_usecs`; the runner will read it.
   tolerance_usecs?: number;
+  /** Directory for one pcap per script and variant. */
+  pcap?: string;
 }
 
 /** `--variants a,b`: known names, deduplicated, at least one. */
@@ -166,6 +170,14 @@ function readOrUndefined(path: string): string | undefined {
   }
 }
 
+/** `DIR/<path with / as _>.<variant>.pcap` (raw IP, readable by tcpdump and tshark). */
+function writeCapture(dir: string, file: string, variant: string, bytes: Uint8Array): void {
+  const rel = relative(process.cwd(), resolve(file)).replace(/^(\.\.[/\\])+/, '');
+  const name = `${rel.replace(/[/\\]/g, '_').replace(/\.pkt$/, '')}.${variant}.pcap`;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), bytes);
+}
+
 /** Runs every script in every variant; a script that does not parse is an error record. */
 export function runRecords(files: readonly string[], flags: DrillFlags, progress?: DrillProgress): DrillRecord[] {
   const records: DrillRecord[] = [];
@@ -186,6 +198,7 @@ export function runRecords(files: readonly string[], flags: DrillFlags, progress
       const t0 = performance.now();
       const parseError = checkScript(file, text, v, flags.define ?? {});
       let rec: DrillRecord;
+      let capture: ByteCollector | undefined;
       if (parseError !== '') {
         rec = { path: file, variant: v, result: 'error', message: parseError, virtualUs: 0, wallMs: performance.now() - t0 };
       } else {
@@ -194,7 +207,13 @@ export function runRecords(files: readonly string[], flags: DrillFlags, progress
         if (!res.ok) throw new Error('unreachable: the script parsed a moment ago');
         const tol = flags.tolerance_usecs;
         const cwd = dirname(resolve(file));
-        const opts = { cwd, readFile: readOrUndefined, ...(tol !== undefined ? { toleranceUsecs: tol } : {}) };
+        capture = flags.pcap !== undefined ? new ByteCollector() : undefined;
+        const opts = {
+          cwd,
+          readFile: readOrUndefined,
+          ...(tol !== undefined ? { toleranceUsecs: tol } : {}),
+          ...(capture !== undefined ? { capture: new PcapWriter(capture.sink, { linkType: LINKTYPE_RAW }) } : {}),
+        };
         let out;
         try {
           out = runScript(res.script, cfg, opts);
@@ -204,6 +223,7 @@ export function runRecords(files: readonly string[], flags: DrillFlags, progress
         }
         rec = { path: file, variant: v, result: out.ok ? 'pass' : 'error' in out ? 'error' : 'fail', message: out.message, virtualUs: out.virtualUs, wallMs: performance.now() - t0 };
       }
+      if (flags.pcap !== undefined && capture !== undefined) writeCapture(flags.pcap, file, v, capture.bytes());
       records.push(rec);
       progress?.tick(rec);
     }
@@ -262,6 +282,7 @@ export function registerDrill(program: Command): void {
     .option('--json <file>', 'also write a JSON report to FILE')
     .option('-D, --define <name=value>', 'define a script symbol (repeatable; overrides the variant defines)', parseDefine)
     .addOption(new Option('--tolerance_usecs <n>', 'timing tolerance in microseconds').argParser(parseTolerance))
+    .option('--pcap <dir>', 'write each run\'s packets to DIR/<script>.<variant>.pcap')
     .action(function (this: Command, paths: string[], opts: DrillFlags) {
       const code = runDrill(paths, opts, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
       (this as Command & { exitCode?: number }).exitCode = code;

@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { LINKTYPE_RAW } from '../../src/core/pcap/common.js';
+import { readCapture } from '../../src/core/pcap/reader.js';
 import { sharedPath } from '../paths.js';
 
 function checkout(): string {
@@ -82,6 +84,24 @@ describe('wirestack drill', { skip: BUILT ? false : NOT_BUILT }, () => {
     const bad = drill(join(dir, 'good'));
     assert.equal(bad.status, 1);
     assert.match(bad.stdout + bad.stderr, /a\.pkt:\d+: error/);
+  });
+
+  test('--pcap DIR writes one raw-IP capture per script and variant, with the run\'s packets', () => {
+    const out = join(dir, 'pcaps');
+    const script = join(ROOT, 'tests', 'packetdrill', 'passive_data_close.pkt');
+    const r = drill('--pcap', out, script);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const files = readdirSync(out).sort();
+    assert.equal(files.length, 3, files.join(' '));
+    for (const f of files) {
+      assert.match(f, /passive_data_close\.(ipv4|ipv6|ipv4-mapped-ipv6)\.pcap$/);
+      const cap = readCapture(new Uint8Array(readFileSync(join(out, f))));
+      assert.equal(cap.error, 0, `${f} parses to the end`);
+      assert.ok(cap.records.length >= 6, `${f}: ${cap.records.length} packets`);
+      const first = cap.records[0]!;
+      assert.equal(first.linkType, LINKTYPE_RAW);
+      assert.equal(first.buf[first.off]! >> 4, f.includes('.ipv6.') ? 6 : 4);
+    }
   });
 
   test('bad usage exits 2', () => {

@@ -7,6 +7,8 @@
  */
 import { MemoryCable } from '../../core/link/cable.js';
 import { capabilities, type Link, type LinkCapabilities } from '../../core/link/link.js';
+import { PcapTap } from '../../core/link/tap.js';
+import type { CaptureWriter } from '../../core/pcap/common.js';
 import { Xoshiro128 } from '../../core/rand/rng.js';
 import { type CallResult, isPending, type PendingCall, SocketApi, type SysResult } from '../../core/socket/api.js';
 import { ERRNO, errnoText, LINUX } from '../../core/socket/linux.js';
@@ -41,6 +43,8 @@ export interface RunOptions {
   readonly cwd: string;
   readonly readFile: (path: string) => string | undefined;
   readonly toleranceUsecs?: number;
+  /** Records every packet the stack sends and receives (raw IP; `--pcap DIR`). */
+  readonly capture?: CaptureWriter;
 }
 
 export interface RunOutcome {
@@ -138,7 +142,8 @@ export class ScriptRun {
     this.cfg = scriptPacketConfig(script, opts);
     const cable = new MemoryCable({ medium: 'ip', mtu: variant.mtu, checksumOffload: false, delayUs: 0 });
     const inbound = new MemoryCable({ medium: 'ip', mtu: variant.mtu, tso: true, maxTsoBytes: MAX_INBOUND, checksumOffload: false, queueFrames: 8 });
-    const stackSide = new StackSide(cable.a, inbound.a, variant.mtu);
+    const side = new StackSide(cable.a, inbound.a, variant.mtu);
+    const stackSide: Link = opts.capture !== undefined ? new PcapTap(side, opts.capture) : side;
     this.stack = new Stack({ name: 'sut', rng: new Xoshiro128(7) });
     const iface = this.stack.addInterface(stackSide, { name: 'tun0' });
     this.conn = ConnState.forVariant(variant, 8080, REMOTE_PORT);
