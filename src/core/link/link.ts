@@ -57,6 +57,11 @@ export class Frame {
   len = 0;
   /** When the frame became receivable (arrival time on a cable). */
   at = 0 as Instant;
+  /**
+   * For a receive-offload aggregate (GRO, a virtio-net GSO frame): the size of the segments it was
+   * made of; 0 for an ordinary frame.
+   */
+  gsoSize = 0;
 }
 
 /** Counters every link keeps (per end; middleware keeps its own). */

@@ -183,6 +183,8 @@ export class Stack implements Pollable, IpOutput {
   private readonly limiter = new IcmpRateLimiter();
   private lastNow: Instant;
   private moreRx = false;
+  /** `gsoSize` of the frame being processed (receive-offload aggregates), 0 otherwise. */
+  private rxGsoSize = 0;
   private ipId: number;
   private fragId6: number;
 
@@ -880,7 +882,9 @@ export class Stack implements Pollable, IpOutput {
       for (; n < this.rxBudget; n++) {
         const fr = link.receive(now);
         if (fr === undefined) break;
+        this.rxGsoSize = fr.gsoSize;
         this.frameIn(f, fr.buf, fr.off, fr.len, now);
+        this.rxGsoSize = 0;
         this.drainLoopback(now);
       }
       if (n === this.rxBudget) this.moreRx = true;
@@ -1127,6 +1131,7 @@ export class Stack implements Pollable, IpOutput {
     info.off = poff + hlen;
     info.len = plen - hlen;
     info.checksumValidated = offload;
+    info.gsoSize = this.rxGsoSize;
     info.multicast = multicast;
     info.ipOff = poff;
     info.ipLen = plen;
@@ -1236,6 +1241,7 @@ export class Stack implements Pollable, IpOutput {
     info.off = w.offset;
     info.len = w.length;
     info.checksumValidated = iface.checksumOffload;
+    info.gsoSize = this.rxGsoSize;
     info.multicast = multicast;
     info.ipOff = v.off;
     info.ipLen = v.len;

@@ -52,6 +52,8 @@ export class IpPacketInfo {
   len = 0;
   /** True when the link already validated checksums (the transport may skip its own). */
   checksumValidated = false;
+  /** Segment size of a receive-offload aggregate (Linux gso_size), 0 for an ordinary packet. */
+  gsoSize = 0;
   /** The destination was a broadcast or multicast address. */
   multicast = false;
   /** The whole IP packet (header included) at `buf[ipOff, ipOff + ipLen)`, e.g. to quote in ICMP. */

@@ -63,6 +63,8 @@ class Fail extends Error {}
  */
 class StackSide implements Link {
   readonly caps: LinkCapabilities;
+  /** `--mss`: inbound packets larger than the MTU arrive as aggregates of segments this big. */
+  gsoSize = 0;
   constructor(
     private readonly out: Link,
     private readonly inp: Link,
@@ -77,7 +79,9 @@ class StackSide implements Link {
     return this.out.transmit(buf, off, len, now);
   }
   receive(now: Instant): ReturnType<Link['receive']> {
-    return this.inp.receive(now);
+    const f = this.inp.receive(now);
+    if (f !== undefined) f.gsoSize = this.gsoSize > 0 && f.len > this.gsoSize + 40 ? this.gsoSize : 0;
+    return f;
   }
   pollAt(): Instant | undefined {
     return this.inp.pollAt();
@@ -143,6 +147,7 @@ export class ScriptRun {
     const cable = new MemoryCable({ medium: 'ip', mtu: variant.mtu, checksumOffload: false, delayUs: 0 });
     const inbound = new MemoryCable({ medium: 'ip', mtu: variant.mtu, tso: true, maxTsoBytes: MAX_INBOUND, checksumOffload: false, queueFrames: 8 });
     const side = new StackSide(cable.a, inbound.a, variant.mtu);
+    side.gsoSize = this.cfg.mss;
     const stackSide: Link = opts.capture !== undefined ? new PcapTap(side, opts.capture) : side;
     this.stack = new Stack({ name: 'sut', rng: new Xoshiro128(7) });
     const iface = this.stack.addInterface(stackSide, { name: 'tun0' });
