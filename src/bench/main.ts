@@ -17,13 +17,21 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { Bench } from 'tinybench';
 import { checksumSuite } from './checksum.js';
 import { storageSuite } from './storage.js';
+import { churnSuite } from './suites/churn.js';
 import { idleMemorySuite } from './suites/idle-memory.js';
 import { tcpBulkSuite } from './tcp-bulk.js';
 import type { BenchCase, BenchSuite } from './suite.js';
 import { tcpWireSuite } from './tcp-wire.js';
 
 /** Every suite `npm run bench` runs; add new suites here. */
-export const SUITES: BenchSuite[] = [checksumSuite, tcpWireSuite, storageSuite, tcpBulkSuite, idleMemorySuite];
+export const SUITES: BenchSuite[] = [
+  checksumSuite,
+  tcpWireSuite,
+  storageSuite,
+  tcpBulkSuite,
+  churnSuite,
+  idleMemorySuite,
+];
 
 export interface CaseResult {
   name: string;

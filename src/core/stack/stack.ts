@@ -687,7 +687,9 @@ export class Stack implements Pollable, IpOutput {
   }
 
   private isBroadcastOn(iface: Interface, a: number): boolean {
-    for (const x of iface.v4) if (x.broadcast === a >>> 0) return true;
+    const v4 = iface.v4;
+    const b = a >>> 0;
+    for (let i = 0; i < v4.length; i++) if (v4[i]!.broadcast === b) return true;
     return false;
   }
 

@@ -2,8 +2,8 @@
  * `Assembler`: the out-of-order byte ranges a TCP receiver holds beyond RCV.NXT.
  *
  * Offsets are relative to the base (RCV.NXT): offset 0 is the next byte the application stream
- * needs. Ranges are kept sorted, disjoint and non-adjacent (touching ranges merge), in preallocated
- * typed arrays; nothing is allocated after construction.
+ * needs. Ranges are kept sorted, disjoint and non-adjacent (touching ranges merge), in typed arrays
+ * allocated once, by the first `add`; nothing is allocated after that.
  *
  * The number of ranges is bounded (`maxRanges`). An `add` that would create a range beyond the bound
  * is refused (`add` returns false, `refusals` counts it) so the caller drops that segment. A range
@@ -25,6 +25,7 @@
  */
 
 export const DEFAULT_MAX_RANGES = 32;
+const NONE = new Float64Array(0);
 
 export class Assembler {
   readonly maxRanges: number;
@@ -39,12 +40,16 @@ export class Assembler {
 
   private base = 0;
   private clock = 0;
-  private readonly starts: Float64Array;
-  private readonly ends: Float64Array;
-  private readonly stamps: Float64Array;
+  // Allocated by the first `add` (most connections never see out-of-order data).
+  private starts = NONE;
+  private ends = NONE;
+  private stamps = NONE;
 
   constructor(maxRanges = DEFAULT_MAX_RANGES) {
     this.maxRanges = maxRanges >= 1 ? Math.floor(maxRanges) : 1;
+  }
+
+  private allocate(): void {
     const slots = this.maxRanges + 1;
     this.starts = new Float64Array(slots);
     this.ends = new Float64Array(slots);
@@ -78,6 +83,7 @@ export class Assembler {
    * range would add a range beyond `maxRanges` without starting at offset 0.
    */
   add(offset: number, len: number): boolean {
+    if (this.starts.length === 0) this.allocate();
     this.addedBytes = 0;
     let s = offset;
     const e0 = offset + len;

@@ -27,6 +27,8 @@ export class RingSlices {
 }
 
 const EMPTY = new Uint8Array(0);
+/** First backing array size (then doubling). */
+const MIN_ALLOC = 4096;
 
 export class ByteRing {
   private buf: Uint8Array;
@@ -36,9 +38,45 @@ export class ByteRing {
   /** Committed (readable) bytes. */
   private len = 0;
 
+  /**
+   * The backing array grows with what is stored: nothing until the first byte, then doubling from
+   * 4 KiB up to the capacity (an idle or lightly used connection does not pay for its whole
+   * window). Positions wrap at the backing array's length (`pcap`), never beyond `cap`.
+   */
   constructor(capacity: number) {
     this.cap = capacity > 0 ? Math.floor(capacity) : 0;
-    this.buf = this.cap > 0 ? new Uint8Array(this.cap) : EMPTY;
+    this.buf = EMPTY;
+  }
+
+  /** Bytes of backing array allocated now (≤ `capacity`). */
+  get allocated(): number {
+    return this.buf.length;
+  }
+
+  /** Physical size: where positions wrap. */
+  private get pcap(): number {
+    return this.buf.length;
+  }
+
+  /** Make the backing array cover `end` bytes past the head (committed and placed alike). */
+  private reserve(end: number): void {
+    const p = this.buf.length;
+    if (end <= p) return;
+    let next = p === 0 ? MIN_ALLOC : p * 2;
+    while (next < end) next *= 2;
+    if (next > this.cap) next = this.cap;
+    const nb = new Uint8Array(next);
+    if (p > 0) this.copyOut(this.head, nb, 0, p);
+    this.buf = nb;
+    this.head = 0;
+  }
+
+  /** Give the backing array back while nothing is stored (it comes back on the next write). */
+  release(): boolean {
+    if (this.len !== 0) return false;
+    this.buf = EMPTY;
+    this.head = 0;
+    return true;
   }
 
   get capacity(): number {
@@ -70,6 +108,7 @@ export class ByteRing {
   write(src: Uint8Array, off: number, len: number): number {
     const n = clip(len, this.cap - this.len, src.length - off, off);
     if (n === 0) return 0;
+    this.reserve(this.len + n);
     this.copyIn(this.wrap(this.head + this.len), src, off, n);
     this.len += n;
     return n;
@@ -111,6 +150,7 @@ export class ByteRing {
     if (skip < 0) return 0;
     const n = clip(len, this.cap - this.len - skip, src.length - off, off);
     if (n === 0) return 0;
+    this.reserve(this.len + skip + n);
     this.copyIn(this.wrap(this.head + this.len + skip), src, off, n);
     return n;
   }
@@ -120,6 +160,7 @@ export class ByteRing {
     if (!(n > 0)) return 0;
     const room = this.cap - this.len;
     if (n > room) n = room;
+    this.reserve(this.len + n);
     this.len += n;
     return n;
   }
@@ -139,6 +180,7 @@ export class ByteRing {
    */
   writableSlices(skip: number, len: number, out: RingSlices): number {
     const n = skip < 0 ? 0 : clip(len, this.cap - this.len - skip, len, 0);
+    if (n > 0) this.reserve(this.len + skip + n);
     return this.slices(n === 0 ? 0 : this.wrap(this.head + this.len + skip), n, out);
   }
 
@@ -151,28 +193,32 @@ export class ByteRing {
   /**
    * Change the capacity, keeping the committed bytes and, as far as they fit, the bytes placed
    * beyond them. Refuses (returns false) to shrink below `length`. The caller must not have placed
-   * data beyond the new capacity that it still needs (TCP never shrinks an offered window).
+   * data beyond the new capacity that it still needs (TCP keeps its out-of-order data: SO_RCVBUF).
    */
   resize(newCapacity: number): boolean {
     newCapacity = Math.floor(newCapacity);
     if (!(newCapacity >= this.len)) return false;
     if (newCapacity === this.cap) return true;
-    const next = newCapacity > 0 ? new Uint8Array(newCapacity) : EMPTY;
-    const keep = Math.min(newCapacity, this.cap);
-    if (keep > 0) this.copyOut(this.head, next, 0, keep);
-    this.buf = next;
     this.cap = newCapacity;
-    this.head = 0;
+    const p = this.buf.length;
+    if (p > newCapacity) {
+      // Keep the committed bytes and, as far as they fit, the placed ones.
+      const next = newCapacity > 0 ? new Uint8Array(newCapacity) : EMPTY;
+      if (newCapacity > 0) this.copyOut(this.head, next, 0, newCapacity);
+      this.buf = next;
+      this.head = 0;
+    }
     return true;
   }
 
-  /** Reduce a position in [0, 2 * cap) into [0, cap). */
+  /** Reduce a position in [0, 2 * pcap) into [0, pcap). */
   private wrap(p: number): number {
-    return p >= this.cap ? p - this.cap : p;
+    const c = this.buf.length;
+    return p >= c ? p - c : p;
   }
 
   private copyIn(pos: number, src: Uint8Array, off: number, n: number): void {
-    const first = this.cap - pos;
+    const first = this.pcap - pos;
     if (n <= first) {
       this.buf.set(off === 0 && n === src.length ? src : src.subarray(off, off + n), pos);
     } else {
@@ -183,17 +229,18 @@ export class ByteRing {
 
   private copyOut(pos: number, dst: Uint8Array, off: number, n: number): void {
     const buf = this.buf;
-    const first = this.cap - pos;
+    const c = buf.length;
+    const first = c - pos;
     if (n <= first) {
-      dst.set(pos === 0 && n === this.cap ? buf : buf.subarray(pos, pos + n), off);
+      dst.set(pos === 0 && n === c ? buf : buf.subarray(pos, pos + n), off);
     } else {
-      dst.set(buf.subarray(pos, this.cap), off);
+      dst.set(buf.subarray(pos, c), off);
       dst.set(buf.subarray(0, n - first), off + first);
     }
   }
 
   private slices(pos: number, n: number, out: RingSlices): number {
-    const first = this.cap - pos;
+    const first = this.pcap - pos;
     out.off0 = pos;
     out.off1 = 0;
     if (n <= first) {

@@ -27,7 +27,28 @@ describe('ByteRing basics', () => {
     assert.equal(r.free, 8);
     assert.ok(r.isEmpty);
     assert.ok(!r.isFull);
-    assert.equal(r.storage.length, 8);
+    assert.equal(r.storage.length, 0, 'no backing array before the first byte');
+    assert.equal(r.allocated, 0);
+  });
+
+  test('the backing array grows with the data (4 KiB, doubling, never past the capacity) and can be released', () => {
+    const r = new ByteRing(100_000);
+    assert.equal(r.write(seq(10), 0, 10), 10);
+    assert.equal(r.allocated, 4096);
+    // Out-of-order data far ahead grows it to cover the placed bytes, keeping what is there.
+    assert.equal(r.writeAt(20_000, seq(5), 0, 5), 5);
+    assert.equal(r.allocated, 32768);
+    const out = new Uint8Array(10);
+    assert.equal(r.peek(out, 0, 10, 0), 10);
+    assert.deepEqual(out, seq(10));
+    assert.equal(r.write(new Uint8Array(99_990), 0, 99_990), 99_990);
+    assert.equal(r.allocated, 100_000, 'capped at the capacity');
+    assert.equal(r.release(), false, 'not while data is stored');
+    r.discard(100_000);
+    assert.equal(r.release(), true);
+    assert.equal(r.allocated, 0);
+    assert.equal(r.write(seq(3), 0, 3), 3);
+    assert.equal(r.allocated, 4096);
   });
 
   test('write then read in order, partial when full', () => {
