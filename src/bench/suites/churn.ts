@@ -68,7 +68,11 @@ class WirestackChurn {
     this.la.touch(c);
     let got = 0;
     this.run(() => {
-      for (let n = srv.recv(this.buf, 0, this.buf.length, now()); n > 0; n = srv.recv(this.buf, 0, this.buf.length, now())) got += n;
+      for (;;) {
+        const n = srv.recv(this.buf, 0, this.buf.length, now());
+        if (n <= 0) break;
+        got += n;
+      }
       return got >= MSG;
     }, 'request');
     srv.send(this.resp, 0, MSG, now());

@@ -24,6 +24,7 @@
 import type { Stack } from '../stack/stack.js';
 import type { IpAddr } from '../stack/transport.js';
 import { UdpPeer, type UdpSocket } from '../stack/udp.js';
+import { CC_NAMES, ccNameOf, setCongestionControl } from '../tcp/cc/index.js';
 import type { TcpSocketOptions } from '../tcp/config.js';
 import { TcpConn, type TcpLayer } from '../tcp/layer.js';
 import type { TcpListener } from '../tcp/listener.js';
@@ -69,7 +70,7 @@ export interface Timeval {
   sec: number;
   usec: number;
 }
-export type OptValue = number | Linger | Timeval | TcpInfo | RepairOptValue;
+export type OptValue = number | Linger | Timeval | TcpInfo | RepairOptValue | string;
 
 export interface PollFd {
   fd: number;
@@ -130,10 +131,15 @@ class Sock {
   keepIntvl = 0;
   keepCnt = 0;
   userTimeout = 0;
+  /** IP_TOS / IPV6_TCLASS; IP_MTU_DISCOVER (-1: not set, the sysctl decides). */
+  tos = 0;
+  pmtudisc = -1;
   /** TCP_CORK, TCP_NOTSENT_LOWAT (undefined: the sysctl), TCP_INQ. */
   cork = false;
   notsentLowat: number | undefined = undefined;
   inq = false;
+  /** TCP_CONGESTION (undefined: `tcp_congestion_control`). */
+  congestion: string | undefined = undefined;
   linger: Linger = { onoff: 0, linger: 0 };
   rcvtimeoUs = 0;
   sndtimeoUs = 0;
@@ -178,6 +184,9 @@ class Sock {
     o.keepCnt = this.keepCnt;
     o.userTimeoutMs = this.userTimeout;
     if (this.notsentLowat !== undefined) o.notsentLowat = this.notsentLowat;
+    o.tos = this.tos;
+    if (this.pmtudisc >= 0) o.pmtuDiscover = this.pmtudisc !== LINUX.IP_PMTUDISC_DONT;
+    if (this.congestion !== undefined) o.congestion = this.congestion;
     return o;
   }
 }
@@ -742,6 +751,11 @@ export class SocketApi {
     if (t === undefined) return ok();
     if (repairClose(s, this.tcp)) return ok(); // repair mode: dropped without FIN or RST
     if (s.linger.onoff !== 0 && s.linger.linger === 0) {
+      // Linux: unread data is checked first (TCPAbortOnClose), then zero linger (TCPAbortOnData).
+      if (t.state !== TcpState.CLOSED) {
+        if (t.rcvQueue.isEmpty) t.mib.TcpExtTCPAbortOnData++;
+        else t.mib.TcpExtTCPAbortOnClose++;
+      }
       t.abort(now);
       this.tcp.touch(t);
       return ok();
@@ -841,12 +855,43 @@ export class SocketApi {
         }
         case LINUX.TCP_INFO:
           return val(this.tcpInfoOf(s));
+        case LINUX.TCP_CONGESTION:
+          return val(s.tcb?.ccName ?? s.congestion ?? this.stack.sysctls.str('net.ipv4.tcp_congestion_control'));
         default:
           return fail(ERRNO.ENOPROTOOPT);
       }
     }
     if (level === LINUX.SOL_IPV6 && s.family === AF_INET6 && name === LINUX.IPV6_V6ONLY) return val(s.v6only ? 1 : 0);
+    if (level === LINUX.SOL_IP && name === LINUX.IP_TOS) return val(s.tos);
+    if (level === LINUX.SOL_IPV6 && s.family === AF_INET6 && name === LINUX.IPV6_TCLASS) return val(s.tos);
+    if (level === LINUX.SOL_IP && name === LINUX.IP_MTU_DISCOVER) {
+      return val(s.pmtudisc >= 0 ? s.pmtudisc : this.stack.sysctls.int('net.ipv4.ip_no_pmtu_disc') !== 0 ? 0 : 1);
+    }
     return fail(ERRNO.ENOPROTOOPT);
+  }
+
+  /**
+   * IP_TOS (IPv4; a TCP socket keeps its ECN bits, as Linux), IPV6_TCLASS (-1 resets) and
+   * IP_MTU_DISCOVER (0..5): they apply to the segments a connection sends from now on.
+   */
+  private setIpOption(s: Sock, level: number, name: number, int: number | undefined): SysResult {
+    if (int === undefined) return fail(ERRNO.EINVAL);
+    if (name === LINUX.IP_MTU_DISCOVER && level === LINUX.SOL_IP) {
+      if (int < 0 || int > 5) return fail(ERRNO.EINVAL);
+      s.pmtudisc = int;
+    } else if (level === LINUX.SOL_IPV6) {
+      if (int < -1 || int > 0xff) return fail(ERRNO.EINVAL);
+      s.tos = int === -1 ? 0 : int;
+    } else {
+      s.tos = s.isTcp ? (int & 0xfc) | (s.tos & 0x03) : int & 0xff;
+    }
+    const t = s.tcb;
+    if (t !== undefined) {
+      t.cfg.tos = s.tos;
+      if (s.pmtudisc >= 0) t.cfg.pmtuDiscover = s.pmtudisc !== LINUX.IP_PMTUDISC_DONT;
+    }
+    if (s.listener !== undefined) Object.assign(s.listener.options, s.tcpOptions());
+    return ok();
   }
 
   private tcpInfoOf(s: Sock): TcpInfo {
@@ -998,6 +1043,16 @@ export class SocketApi {
           if (int === undefined) return fail(ERRNO.EINVAL);
           s.inq = int !== 0;
           return ok();
+        case LINUX.TCP_CONGESTION: {
+          // By name, as a string; an unknown name is ENOENT (Linux tcp_set_congestion_control).
+          if (typeof value !== 'string') return fail(ERRNO.EFAULT);
+          const cc = ccNameOf(value);
+          if (!CC_NAMES.includes(cc)) return fail(ERRNO.ENOENT);
+          s.congestion = cc;
+          if (s.tcb !== undefined) setCongestionControl(s.tcb, cc);
+          if (s.listener !== undefined) s.listener.options.congestion = cc;
+          return ok();
+        }
         case LINUX.TCP_USER_TIMEOUT: {
           if (int === undefined || int < 0) return fail(ERRNO.EINVAL);
           s.userTimeout = int;
@@ -1016,6 +1071,12 @@ export class SocketApi {
         default:
           return fail(ERRNO.ENOPROTOOPT);
       }
+    }
+    if (
+      (level === LINUX.SOL_IP && (name === LINUX.IP_TOS || name === LINUX.IP_MTU_DISCOVER)) ||
+      (level === LINUX.SOL_IPV6 && s.family === AF_INET6 && name === LINUX.IPV6_TCLASS)
+    ) {
+      return this.setIpOption(s, level, name, int);
     }
     if (level === LINUX.SOL_IPV6 && s.family === AF_INET6 && name === LINUX.IPV6_V6ONLY) {
       if (int === undefined) return fail(ERRNO.EINVAL);

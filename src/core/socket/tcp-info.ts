@@ -5,7 +5,6 @@
 import { TcpState } from '../tcp/segment.js';
 import type { Tcb } from '../tcp/tcb.js';
 import type { Instant } from '../time/time.js';
-import { seqSub } from '../util/seq.js';
 
 export interface TcpInfo {
   tcpi_state: number;
@@ -44,6 +43,20 @@ export interface TcpInfo {
   tcpi_bytes_received: number;
   tcpi_notsent_bytes: number;
   tcpi_min_rtt: number;
+  tcpi_segs_out: number;
+  tcpi_segs_in: number;
+  tcpi_data_segs_in: number;
+  tcpi_data_segs_out: number;
+  tcpi_busy_time: number;
+  tcpi_rwnd_limited: number;
+  tcpi_sndbuf_limited: number;
+  tcpi_delivered: number;
+  tcpi_bytes_sent: number;
+  tcpi_bytes_retrans: number;
+  tcpi_dsack_dups: number;
+  tcpi_reord_seen: number;
+  tcpi_snd_wnd: number;
+  tcpi_rcv_wnd: number;
 }
 
 /** The fields filled from real TCB state. */
@@ -69,6 +82,31 @@ export const TCP_INFO_REAL: readonly (keyof TcpInfo)[] = [
   'tcpi_advmss',
   'tcpi_rcv_space',
   'tcpi_notsent_bytes',
+  'tcpi_ca_state',
+  'tcpi_sacked',
+  'tcpi_lost',
+  'tcpi_retrans',
+  'tcpi_last_data_sent',
+  'tcpi_last_ack_recv',
+  'tcpi_reordering',
+  'tcpi_total_retrans',
+  'tcpi_bytes_acked',
+  'tcpi_bytes_received',
+  'tcpi_min_rtt',
+  'tcpi_segs_out',
+  'tcpi_segs_in',
+  'tcpi_data_segs_in',
+  'tcpi_data_segs_out',
+  'tcpi_busy_time',
+  'tcpi_rwnd_limited',
+  'tcpi_sndbuf_limited',
+  'tcpi_delivered',
+  'tcpi_bytes_sent',
+  'tcpi_bytes_retrans',
+  'tcpi_dsack_dups',
+  'tcpi_reord_seen',
+  'tcpi_snd_wnd',
+  'tcpi_rcv_wnd',
 ];
 
 const TCPI_OPT_TIMESTAMPS = 1;
@@ -114,6 +152,20 @@ function zero(): TcpInfo {
     tcpi_bytes_received: 0,
     tcpi_notsent_bytes: 0,
     tcpi_min_rtt: 0,
+    tcpi_segs_out: 0,
+    tcpi_segs_in: 0,
+    tcpi_data_segs_in: 0,
+    tcpi_data_segs_out: 0,
+    tcpi_busy_time: 0,
+    tcpi_rwnd_limited: 0,
+    tcpi_sndbuf_limited: 0,
+    tcpi_delivered: 0,
+    tcpi_bytes_sent: 0,
+    tcpi_bytes_retrans: 0,
+    tcpi_dsack_dups: 0,
+    tcpi_reord_seen: 0,
+    tcpi_snd_wnd: 0,
+    tcpi_rcv_wnd: 0,
   };
 }
 
@@ -147,8 +199,34 @@ export function tcpInfo(tcb: Tcb | undefined, listening: boolean, now: Instant, 
   i.tcpi_ato = tcb.atoUs;
   i.tcpi_snd_mss = tcb.sndMss;
   i.tcpi_rcv_mss = tcb.rcvMss;
-  const flight = seqSub(tcb.snd.nxt, tcb.snd.una);
-  i.tcpi_unacked = flight > 0 && tcb.sndMss > 0 ? Math.ceil(flight / tcb.sndMss) : 0;
+  // The retransmission scoreboard, in segments (Linux packets_out, sacked_out, lost_out, retrans_out).
+  const sb = tcb.sb;
+  i.tcpi_ca_state = tcb.caState;
+  i.tcpi_unacked = sb.packetsOut;
+  i.tcpi_sacked = sb.sackedOut + tcb.renoSacked;
+  i.tcpi_lost = sb.lostOut;
+  i.tcpi_retrans = sb.retransOut;
+  i.tcpi_reordering = tcb.reordering;
+  i.tcpi_total_retrans = tcb.totalRetrans;
+  i.tcpi_min_rtt = tcb.rtt.minRttUs;
+  i.tcpi_bytes_acked = tcb.bytesAcked;
+  i.tcpi_bytes_received = tcb.bytesReceived;
+  i.tcpi_segs_out = tcb.segsOut;
+  i.tcpi_segs_in = tcb.segsIn;
+  i.tcpi_data_segs_out = tcb.dataSegsOut;
+  i.tcpi_data_segs_in = tcb.dataSegsIn;
+  i.tcpi_delivered = tcb.delivered;
+  i.tcpi_bytes_sent = tcb.bytesSent;
+  i.tcpi_bytes_retrans = tcb.bytesRetrans;
+  i.tcpi_dsack_dups = tcb.dsackDups;
+  i.tcpi_reord_seen = tcb.reordSeen;
+  i.tcpi_snd_wnd = tcb.snd.wnd;
+  i.tcpi_rcv_wnd = tcb.rcv.wnd;
+  // Linux reports the sum of all three chrono clocks as busy time.
+  const [busy, rwnd, sndbuf] = tcb.chronoStats(now);
+  i.tcpi_busy_time = busy + rwnd + sndbuf;
+  i.tcpi_rwnd_limited = rwnd;
+  i.tcpi_sndbuf_limited = sndbuf;
   const ms = (at: number): number => (at > 0 ? Math.floor((now - at) / 1000) : 0);
   i.tcpi_last_data_recv = ms(tcb.lastDataAt);
   i.tcpi_last_data_sent = ms(tcb.lastSendAt);

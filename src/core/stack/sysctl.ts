@@ -99,6 +99,8 @@ const LINUX_DEFAULTS: readonly SysctlDef[] = [
   i('net.ipv4.tcp_pingpong_thresh', 1),
   i('net.ipv4.tcp_probe_interval', 600),
   i('net.ipv4.tcp_probe_threshold', 8),
+  // A proposed Linux knob (not in 6.18): a RST in CLOSE-WAIT purges the receive queue (docs/rst-close-wait.md).
+  i('net.ipv4.tcp_purge_receive_queue', 0, 0, 1),
   i('net.ipv4.tcp_recovery', 1),
   i('net.ipv4.tcp_reflect_tos', 0),
   i('net.ipv4.tcp_reordering', 3),
@@ -137,6 +139,19 @@ const LINUX_DEFAULTS: readonly SysctlDef[] = [
   i('net.ipv6.bindv6only', 0, 0, 1),
   // wirestack's own: seconds between inactivity sweeps of the TCP table, 0 = off (docs/inactivity.md).
   i('net.wirestack.tcp_inactivity_interval', 7200, 0, 2147483647),
+  // wirestack's own: RFC 7323 §2.4 receiver rules after a window retraction, 0 = Linux 6.18's
+  // (docs/window-retraction.md).
+  i('net.wirestack.tcp_rfc7323_mwnd', 1, 0, 1),
+  // wirestack's own: the CUBIC module parameters, per stack (Linux /sys/module/tcp_cubic/parameters).
+  i('net.wirestack.cubic_fast_convergence', 1, 0, 1),
+  i('net.wirestack.cubic_beta', 717, 1, 1023),
+  i('net.wirestack.cubic_initial_ssthresh', 0, 0, 2147483647),
+  i('net.wirestack.cubic_bic_scale', 41, 1, 2147483647),
+  i('net.wirestack.cubic_tcp_friendliness', 1, 0, 1),
+  i('net.wirestack.cubic_hystart', 1, 0, 1),
+  i('net.wirestack.cubic_hystart_detect', 3, 0, 3),
+  i('net.wirestack.cubic_hystart_low_window', 16, 0, 2147483647),
+  i('net.wirestack.cubic_hystart_ack_delta_us', 2000, 0, 2147483647),
 ];
 
 /** Booleans and small enumerations whose range Linux enforces (proc_dou8vec_minmax and friends). */

@@ -8,6 +8,7 @@
  * time budget of `tcp_syn_retries` (as Linux 6.18 does), SYN-ACK retries by `tcp_synack_retries`.
  */
 import type { Sysctls } from '../stack/sysctl.js';
+import { cubicParams, type CubicParams } from './cc/index.js';
 import { INITIAL_RTO_US } from './rtt.js';
 
 /** RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option (Linux `TCP_MSS_DEFAULT`). */
@@ -44,6 +45,12 @@ export interface TcpSocketOptions {
   userTimeoutMs?: number;
   /** TCP_NOTSENT_LOWAT in bytes (undefined: `tcp_notsent_lowat`). */
   notsentLowat?: number;
+  /** IP_TOS / IPV6_TCLASS of outgoing segments. */
+  tos?: number;
+  /** IP_MTU_DISCOVER: false for IP_PMTUDISC_DONT (no DF bit). */
+  pmtuDiscover?: boolean;
+  /** TCP_CONGESTION (undefined: `tcp_congestion_control`). */
+  congestion?: string;
 }
 
 export interface TcpConfig {
@@ -86,10 +93,14 @@ export interface TcpConfig {
   reordering: number;
   /** RACK loss detection (`tcp_recovery` bit 0). */
   rack: boolean;
+  /** The most reordering believed (`tcp_max_reordering`). */
+  maxReordering: number;
   /** Tail loss probes (`tcp_early_retrans` 3 or 4). */
   earlyRetrans: number;
   /** `tcp_congestion_control` at creation. */
   cc: string;
+  /** The stack's CUBIC module parameters (`net.wirestack.cubic_*`); defaults when absent. */
+  ccParams?: CubicParams;
   /** SO_KEEPALIVE and its timing (`tcp_keepalive_time/intvl/probes` unless set per socket). */
   keepalive: boolean;
   keepIdleUs: number;
@@ -103,6 +114,10 @@ export interface TcpConfig {
   rfc7323Mwnd?: boolean;
   /** TCP_NOTSENT_LOWAT / `tcp_notsent_lowat`: the most unsent data a write may leave queued. */
   notsentLowat: number;
+  /** IP_TOS / IPV6_TCLASS (DSCP << 2 | ECN) of outgoing segments. */
+  tos: number;
+  /** Path MTU discovery (DF set); IP_MTU_DISCOVER = IP_PMTUDISC_DONT turns it off. */
+  pmtuDiscover: boolean;
 }
 
 /**
@@ -153,8 +168,10 @@ export function tcpConfig(sysctls: Sysctls, opts: TcpSocketOptions = {}): TcpCon
     invalidRatelimitUs: sysctls.int('net.ipv4.tcp_invalid_ratelimit') * 1000,
     reordering: Math.max(1, sysctls.int('net.ipv4.tcp_reordering')),
     rack: (sysctls.int('net.ipv4.tcp_recovery') & 1) !== 0,
+    maxReordering: sysctls.int('net.ipv4.tcp_max_reordering'),
     earlyRetrans: sysctls.int('net.ipv4.tcp_early_retrans'),
-    cc: sysctls.str('net.ipv4.tcp_congestion_control'),
+    cc: opts.congestion ?? sysctls.str('net.ipv4.tcp_congestion_control'),
+    ccParams: cubicParams(sysctls),
     keepalive: opts.keepalive ?? false,
     keepIdleUs: (opts.keepIdleS || sysctls.int('net.ipv4.tcp_keepalive_time')) * 1_000_000,
     keepIntvlUs: (opts.keepIntvlS || sysctls.int('net.ipv4.tcp_keepalive_intvl')) * 1_000_000,
@@ -163,6 +180,8 @@ export function tcpConfig(sysctls: Sysctls, opts: TcpSocketOptions = {}): TcpCon
     shrinkWindow: sysctls.int('net.ipv4.tcp_shrink_window') !== 0,
     rfc7323Mwnd: sysctls.int('net.wirestack.tcp_rfc7323_mwnd') !== 0,
     notsentLowat: opts.notsentLowat ?? sysctls.int('net.ipv4.tcp_notsent_lowat'),
+    tos: opts.tos ?? 0,
+    pmtuDiscover: opts.pmtuDiscover ?? sysctls.int('net.ipv4.ip_no_pmtu_disc') === 0,
   };
 }
 

@@ -8,12 +8,14 @@
  *   rate-limited by `tcp_invalid_ratelimit`.
  * - In SYN-RECEIVED after a simultaneous open, the peer's SYN-ACK is taken as the ACK of our SYN.
  * - A retransmitted SYN in SYN-RECEIVED (passive) is answered with our SYN-ACK again.
- * - The receive window of the acceptability test reaches the largest right edge ever advertised.
+ * - The receive window of the acceptability test reaches the largest right edge ever advertised
+ *   (RFC 7323 §2.4; `net.wirestack.tcp_rfc7323_mwnd=0`: the edge of the last ACK, as Linux 6.18).
  */
 import { ERRNO } from '../socket/linux.js';
 import type { Instant } from '../time/time.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from '../util/seq.js';
 import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
+import { ccRttUs } from './cc/index.js';
 import { AckFlag, noteDelivery, onAck, scheduleLossProbe } from './recovery.js';
 import { resetFor, TcpState } from './segment.js';
 import type { TcbCore as Tcb } from './tcb-core.js';
@@ -90,14 +92,16 @@ function synSent(t: Tcb, seg: TcpRepr, payload: Uint8Array, off: number, now: In
 function otherStates(t: Tcb, seg: TcpRepr, payload: Uint8Array, off: number, now: Instant): void {
   let f = seg.flags;
   let seq = seg.seq;
-  const rcvWnd = Math.max(0, seqSub(t.rcv.mwndSeq, t.rcv.nxt));
+  const rcvWnd = t.acceptWindow();
 
   // RFC 5961 §3.2: a reset must sit exactly at RCV.NXT; in the window it draws a challenge ACK.
   if (f & RST) {
     if (seq === t.rcv.nxt) {
       reset(t);
     } else if (seqGe(seq, t.rcv.nxt) && seqLt(seq, seqAdd(t.rcv.nxt, Math.max(rcvWnd, 1)))) {
+      const lastAt = t.lastOowAckAt;
       t.oowAck(now, true);
+      if (t.lastOowAckAt !== lastAt) t.mib.TcpExtTCPChallengeACK++; // sent, not rate-limited
       t.output(now);
     }
     return;
@@ -137,6 +141,8 @@ function otherStates(t: Tcb, seg: TcpRepr, payload: Uint8Array, off: number, now
   // First: the acceptability test (four cases).
   if (!acceptable(seq, len, t.rcv.nxt, rcvWnd)) {
     if (t.state === TcpState.TIME_WAIT && f & FIN) t.toTimeWait(now); // a retransmitted FIN
+    // Beyond the right edge rather than old: Linux counts it (BeyondWindow).
+    if (seqGe(seq, seqAdd(t.rcv.nxt, rcvWnd))) t.mib.TcpExtBeyondWindow++;
     t.oowAck(now, len === 0);
     t.output(now);
     return;
@@ -199,6 +205,10 @@ function reset(t: Tcb): void {
     case TcpState.CLOSE_WAIT:
       // Linux reports EPIPE for a reset after the peer's FIN.
       t.fail(ERRNO.EPIPE);
+      // RFC 9293 3.10.7.4: RST in CLOSE-WAIT, "all segment queues should be flushed" — with
+      // net.ipv4.tcp_purge_receive_queue=1 the unread data goes too, and its memory at once
+      // (docs/rst-close-wait.md); reads then see the FIN's end of stream.
+      if (t.closePolicy.purgeReceiveQueue()) t.purgeQueues();
       return;
     case TcpState.CLOSING:
     case TcpState.LAST_ACK:
@@ -247,6 +257,9 @@ function processAck(t: Tcb, seg: TcpRepr, seq: number, now: Instant): boolean {
   // RFC 2018 / RFC 2883: SACK blocks mark the scoreboard; a first block below the ACK or inside
   // data already SACKed is a D-SACK.
   const o = seg.options;
+  // The highest sequence SACKed before this ACK (Linux's forward-most ACK, for reordering).
+  const fack = sb.highestSacked(snd.una);
+  const hadSacked = sb.sackedOut > 0;
   if (t.sackOk && o.sackCount > 0 && priorPackets > 0) {
     for (let i = 0; i < o.sackCount; i++) {
       const l = o.sackLeft(i);
@@ -255,6 +268,7 @@ function processAck(t: Tcb, seg: TcpRepr, seq: number, now: Instant): boolean {
       const dup = sb.sackRange(l, r, seqGt(ack, snd.una) ? ack : snd.una);
       if (i === 0 && dup) {
         flag |= AckFlag.DSACK;
+        t.dsackDups++;
         t.mib.TcpExtTCPDSACKRecv++;
       }
     }
@@ -267,6 +281,7 @@ function processAck(t: Tcb, seg: TcpRepr, seq: number, now: Instant): boolean {
       acked--;
     }
     t.sndQueue.discard(acked);
+    t.bytesAcked += acked;
     snd.una = ack;
     if (seqLt(snd.nxt, snd.una)) snd.nxt = snd.una;
     sb.ackTo(ack);
@@ -293,11 +308,31 @@ function processAck(t: Tcb, seg: TcpRepr, seq: number, now: Instant): boolean {
     if (snd.wnd > 0) t.persistAt = undefined;
   }
   if (priorPackets > 0) {
+    // Linux tcp_check_sack_reordering: a never-retransmitted segment delivered below data SACKed
+    // earlier was reordered, not lost; the reordering degree grows to that distance.
+    if (hadSacked && sb.hasLow && seqLt(sb.deliveredLow, fack)) {
+      const mss = Math.max(1, t.sndMss);
+      const metric = seqSub(fack, sb.deliveredLow);
+      if (metric > t.reordering * mss) t.reordering = Math.min(Math.ceil(metric / mss), t.cfg.maxReordering);
+      t.reordSeen++;
+      t.rack.reordSeen = true;
+      t.mib.TcpExtTCPSACKReorder++;
+    }
     noteDelivery(t, now);
+    t.cc.pktsAcked(sb.ackedSegs, ccRttUs(sb, now));
     const dupack = !(flag & (AckFlag.UNA_ADVANCED | AckFlag.DATA | AckFlag.WIN_UPDATE)) && !(flag & AckFlag.DSACK);
     let delivered = sb.ackedSegs - sb.ackedWereSacked + sb.newlySacked;
-    if (!t.sackOk && dupack) delivered++;
+    if (!t.sackOk) {
+      // Linux tcp_remove_reno_sacks / tcp_add_reno_sack: the duplicate ACKs already counted the
+      // segments a cumulative ACK now covers.
+      if (flag & AckFlag.UNA_ADVANCED) delivered = Math.max(sb.ackedSegs - t.renoSacked, 1);
+      else if (dupack) delivered++;
+    }
+    t.delivered += delivered;
     onAck(t, flag, delivered, dupack, now);
+    // Linux tcp_check_space / tcp_chrono_stop: room again for a blocked writer; nothing queued.
+    if (t.chronoType === 3 && t.writable) t.chronoEnd(3, now);
+    else if (sb.packetsOut === 0 && t.unsent() <= 0) t.chronoEnd(1, now);
     if (sb.packetsOut === 0) {
       t.rtxAt = undefined;
       t.tlpAt = undefined;
@@ -355,10 +390,20 @@ function processText(
     t.ackNow = true; // duplicate data: tell the peer where we are
   }
   let rel = seqSub(seq, rcv.nxt);
-  // Trim what does not fit the window or the queue.
-  const room = Math.min(t.rcvQueue.free, Math.max(0, seqSub(rcv.mwndSeq, rcv.nxt)));
-  if (rel + len > room) {
-    len = Math.max(0, room - rel);
+  // Trim what does not fit the window (RFC 7323 §2.4: up to the largest edge ever advertised) or
+  // the queue; the ACK goes out at once.
+  const wnd = t.acceptWindow();
+  const room = Math.min(t.rcvQueue.free, wnd);
+  if ((len > 0 || fin) && rel + len > room) {
+    const kept = Math.max(0, room - rel);
+    if (len > 0 && rel === 0 && kept === 0 && t.currentWindow() === 0) {
+      t.mib.TcpExtTCPZeroWindowDrop++; // at RCV.NXT while our window is zero (Linux)
+    } else {
+      if (rel + len > wnd) t.mib.TcpExtBeyondWindow++;
+      // In the window but no room in the queue (memory pressure).
+      if (len > 0 && Math.min(rel + len, wnd) > room) t.mib.TcpExtTCPRcvQDrop++;
+    }
+    len = kept;
     fin = false;
     t.ackNow = true;
   }
@@ -374,6 +419,7 @@ function processText(
       if (n > 0) {
         t.rcvQueue.commit(n);
         rcv.nxt = seqAdd(rcv.nxt, n);
+        t.bytesReceived += n;
       }
       t.noteDataReceived(len, now);
       if (rel > 0 || hadHoles) t.ackNow = true; // out of order, or a hole filled: ACK at once

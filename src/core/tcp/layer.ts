@@ -54,6 +54,7 @@ import { fillTcpChecksum, IPPROTO_TCP, TCP_MAX_HEADER_LEN, TcpFlag, TcpRepr, Tcp
 import { MIN_MSS, tcpConfig, type TcpSocketOptions } from './config.js';
 import { hashLocal4, hashLocal6, isAnyAddr, TcpTuple, unmapAddr } from './demux.js';
 import { InactivitySweep } from './inactivity.js';
+import { TcpExtMib } from './mib.js';
 import { TcpListener } from './listener.js';
 import { resetFor, type SegmentSink, TcpState } from './segment.js';
 import { Tcb } from './tcb.js';
@@ -106,22 +107,41 @@ export class TcpConn extends TcpTuple implements SegmentSink {
   softError = 0;
   /** Inactivity sweep bit (inactivity.ts): set by a sweep, cleared by any event. */
   inactive = false;
+  /** Counted in the layer's `orphanCount` (closed by the application, not yet gone). */
+  orphanCounted = false;
 
   constructor(
     private readonly layer: TcpLayer,
     tuple: TcpTuple,
     opts: TcpSocketOptions,
-    sysctls: Sysctls,
+    private readonly sysctls: Sysctls,
   ) {
     super();
     this.copyTuple(tuple);
     this.tcb = new Tcb(tcpConfig(sysctls, opts), this);
+    this.tcb.mib = layer.mib;
+    this.tcb.closePolicy = this;
     this.tcb.localPort = tuple.localPort;
     this.tcb.remotePort = tuple.remotePort;
   }
 
   send(seg: TcpRepr, payload: ByteRing | undefined, payloadSkip: number, payloadLen: number): boolean {
     return this.layer.transmit(this, seg, payload, payloadSkip, payloadLen);
+  }
+
+  // ClosePolicy (tcb-core.ts): the stack's sysctls, read when the rule applies.
+  purgeReceiveQueue(): boolean {
+    return this.sysctls.int('net.ipv4.tcp_purge_receive_queue') !== 0;
+  }
+
+  orphanRetries(alive: boolean): number {
+    const n = this.sysctls.int('net.ipv4.tcp_orphan_retries');
+    return n === 0 && alive ? 8 : n;
+  }
+
+  tooManyOrphans(shift: number): boolean {
+    const n = this.layer.orphanCount + (this.orphanCounted ? 0 : 1);
+    return n * 2 ** Math.min(shift, 31) > this.sysctls.int('net.ipv4.tcp_max_orphans');
   }
 }
 
@@ -149,6 +169,8 @@ export interface ListenOptions extends TcpSocketOptions {
 export class TcpLayer implements TransportProtocol, Pollable {
   readonly protocol = IPPROTO_TCP;
   readonly counters = new TcpCounters();
+  /** TcpExt counters of this stack's connections (nstat `TcpExt*`). */
+  readonly mib = new TcpExtMib();
   readonly pool: FramePool;
   private readonly isnGen: IsnGenerator;
   private readonly rng: Rng;
@@ -195,6 +217,12 @@ export class TcpLayer implements TransportProtocol, Pollable {
     this.seed = this.rng.nextU32();
     this.inactivity = new InactivitySweep<TcpConn>(sysctls, (c) => this.after(c));
   }
+
+  /**
+   * Orphans: connections the application closed that are still in FIN-WAIT-1, CLOSING or
+   * LAST-ACK (Linux's tcp_orphan_count; FIN-WAIT-2 and TIME-WAIT ones are not counted there either).
+   */
+  orphanCount = 0;
 
   /** Entries in the connection table (all states but LISTEN). */
   get connectionCount(): number {
@@ -392,6 +420,11 @@ export class TcpLayer implements TransportProtocol, Pollable {
   private after(c: TcpConn): void {
     if (c.slot < 0) return;
     const st = c.tcb.state;
+    const orphan = c.tcb.orphan && st !== TcpState.CLOSED && st !== TcpState.TIME_WAIT && st !== TcpState.FIN_WAIT_2;
+    if (orphan !== c.orphanCounted) {
+      c.orphanCounted = orphan;
+      this.orphanCount += orphan ? 1 : -1;
+    }
     const l = c.listener;
     if (l !== undefined && st !== TcpState.SYN_RECEIVED) {
       c.listener = undefined;
@@ -443,6 +476,10 @@ export class TcpLayer implements TransportProtocol, Pollable {
     this.freeSlots.push(c.slot);
     c.slot = -1;
     c.armedAt = -1;
+    if (c.orphanCounted) {
+      c.orphanCounted = false;
+      this.orphanCount--;
+    }
     if (c.listener !== undefined) {
       c.listener.synQueueLen--;
       c.listener = undefined;
@@ -595,7 +632,9 @@ export class TcpLayer implements TransportProtocol, Pollable {
           return;
         }
       }
+      c.tcb.rxGsoSize = pkt.gsoSize;
       c.tcb.input(seg, pkt.buf, payOff, now);
+      c.tcb.rxGsoSize = 0;
       this.after(c);
       return;
     }
@@ -724,7 +763,8 @@ export class TcpLayer implements TransportProtocol, Pollable {
       c.dirty = true;
       this.dirtyList.push(c);
     }
-    const r = this.send(c, seg, payload, skip, len, c.tcb.now);
+    const cfg = c.tcb.cfg;
+    const r = this.send(c, seg, payload, skip, len, c.tcb.now, cfg.tos, cfg.pmtuDiscover);
     if (r === ERRNO.EMSGSIZE) {
       const mtu = this.ip.pathMtu(c.v4 ? c.remote4 : c.remote6, c.tcb.now);
       if (mtu > 0 && this.mssFor(c.v4, mtu) < c.tcb.cfg.mtuMss) {
@@ -745,6 +785,8 @@ export class TcpLayer implements TransportProtocol, Pollable {
     skip: number,
     len: number,
     now: Instant,
+    tos = 0,
+    dontFragment = true,
   ): number {
     const pool = this.pool;
     const id = pool.alloc();
@@ -768,9 +810,9 @@ export class TcpLayer implements TransportProtocol, Pollable {
     }
     const info = this.info;
     info.protocol = IPPROTO_TCP;
-    info.tos = 0;
+    info.tos = tos;
     info.ttl = -1;
-    info.dontFragment = true;
+    info.dontFragment = dontFragment;
     info.flowLabel = 0;
     let dst: IpAddr;
     if (t.v4) {

@@ -22,11 +22,17 @@ export class TcpExtMib {
   TcpExtTCPAbortOnData = 0;
   TcpExtTCPAbortOnClose = 0;
   TcpExtTCPAbortOnLinger = 0;
+  /** Orphans dropped for exceeding `tcp_max_orphans` (at close or on their timers). */
+  TcpExtTCPAbortOnMemory = 0;
   TcpExtTCPChallengeACK = 0;
   TcpExtBeyondWindow = 0;
   TcpExtTCPZeroWindowDrop = 0;
   TcpExtTCPRcvQDrop = 0;
   TcpExtTCPWinProbe = 0;
+  TcpExtTCPHystartTrainDetect = 0;
+  TcpExtTCPHystartTrainCwnd = 0;
+  TcpExtTCPHystartDelayDetect = 0;
+  TcpExtTCPHystartDelayCwnd = 0;
   /** Segments retransmitted (Linux `Tcp: RetransSegs`, kept here beside the TcpExt ones). */
   RetransSegs = 0;
 }

@@ -46,10 +46,9 @@ export const AckFlag = {
   DSACK: 32,
 } as const;
 
-/** Congestion-control ssthresh on loss: CUBIC's β = 0.7 (RFC 9438 §4.6), Reno's ½. */
+/** Congestion-control ssthresh on loss (cc/: CUBIC's β = 0.7, Reno's ½). */
 export function lossSsthresh(t: TcbCore): number {
-  if (t.ccName === 'reno') return Math.max(t.cwnd >> 1, 2);
-  return Math.max(Math.floor((t.cwnd * 717) / 1024), 2);
+  return t.cc.ssthresh();
 }
 
 /** Segments in flight (RFC 6675 pipe, Linux tcp_packets_in_flight). */
@@ -61,7 +60,7 @@ export function inFlight(t: TcbCore): number {
 function reoWnd(t: TcbCore): number {
   if (!t.rack.reordSeen) {
     if (t.caState === CaState.Recovery || t.caState === CaState.Loss) return 0;
-    if (t.sb.sackedOut >= t.cfg.reordering) return 0;
+    if (t.sb.sackedOut >= t.reordering) return 0;
   }
   const minRtt = t.rtt.minRttUs > 0 ? t.rtt.minRttUs : t.rtt.srttUs;
   return Math.min(minRtt >> 2, t.rtt.srttUs);
@@ -106,7 +105,7 @@ function rackDetectLoss(t: TcbCore, now: Instant): number {
 /** RFC 6582 / Linux tcp_newreno_mark_lost: the head is lost. */
 function newRenoMarkLost(t: TcbCore, unaAdvanced: boolean): void {
   const st = t.caState;
-  if ((st < CaState.Recovery && t.renoSacked >= t.cfg.reordering) || (st === CaState.Recovery && unaAdvanced)) {
+  if ((st < CaState.Recovery && t.renoSacked >= t.reordering) || (st === CaState.Recovery && unaAdvanced)) {
     if (t.sb.packetsOut > 0 && !(t.sb.flags(0) & Seg.LOST)) t.sb.markLost(0);
   }
 }
@@ -116,9 +115,27 @@ function identifyLoss(t: TcbCore, flag: number, now: Instant): void {
     newRenoMarkLost(t, (flag & AckFlag.UNA_ADVANCED) !== 0);
     return;
   }
-  if (!t.cfg.rack) return;
+  if (!t.cfg.rack) {
+    sackMarkLost(t);
+    return;
+  }
   const wait = rackDetectLoss(t, now);
   t.reoAt = wait > 0 ? ((now + wait) as Instant) : undefined;
+}
+
+/**
+ * Without RACK (`tcp_recovery` = 0): RFC 6675 §4 IsLost — a segment not SACKed with at least
+ * `reordering` SACKed segments above it is lost (Linux's dupthresh marking of the head and what
+ * follows it).
+ */
+function sackMarkLost(t: TcbCore): void {
+  const sb = t.sb;
+  let above = 0;
+  for (let i = sb.packetsOut - 1; i >= 0; i--) {
+    const f = sb.flags(i);
+    if (f & Seg.SACKED) above++;
+    else if (above >= t.reordering && !(f & Seg.LOST)) sb.markLost(i);
+  }
 }
 
 /** Linux tcp_init_cwnd_reduction. */
@@ -146,6 +163,7 @@ function enterRecovery(t: TcbCore): void {
   else t.mib.TcpExtTCPRenoRecovery++;
   initCwndReduction(t);
   t.caState = CaState.Recovery;
+  t.cc.setState(CaState.Recovery);
 }
 
 /** Linux tcp_try_keep_open: Disorder while anything is SACKed or retransmitted, else Open. */
@@ -153,6 +171,7 @@ function tryKeepOpen(t: TcbCore): void {
   const st = t.sb.sackedOut + t.renoSacked + t.sb.lostOut > 0 || t.sb.retransOut > 0 ? CaState.Disorder : CaState.Open;
   if (t.caState !== st) {
     t.caState = st;
+    t.cc.setState(st);
     t.highSeq = t.snd.max;
   }
 }
@@ -179,6 +198,7 @@ export function onAck(t: TcbCore, flag: number, delivered: number, dupack: boole
       if (t.caState !== CaState.CWR || t.snd.una !== t.highSeq) {
         endCwndReduction(t);
         t.caState = CaState.Open;
+        t.cc.setState(CaState.Open);
         tryKeepOpen(t);
       }
     }
@@ -249,6 +269,7 @@ function processTlpAck(t: TcbCore, flag: number, dupack: boolean): void {
     // The probe repaired a loss: reduce cwnd once.
     initCwndReduction(t);
     t.caState = CaState.CWR;
+    t.cc.setState(CaState.CWR);
     endCwndReduction(t);
     tryKeepOpen(t);
     t.mib.TcpExtTCPLossProbeRecovery++;
@@ -263,7 +284,13 @@ export function onReorderTimeout(t: TcbCore, now: Instant): void {
   const prior = t.sb.lostOut;
   const wait = rackDetectLoss(t, now);
   if (wait > 0) t.reoAt = (now + wait) as Instant;
-  if (t.sb.lostOut > prior && t.caState < CaState.Recovery) enterRecovery(t);
+  const newlyLost = t.sb.lostOut - prior;
+  if (newlyLost > 0 && t.caState !== CaState.Recovery) {
+    // Linux tcp_rack_reo_timeout: enter recovery and let PRR allow the first retransmission as
+    // if one segment had been delivered.
+    enterRecovery(t);
+    prrReduction(t, 1, newlyLost, 0);
+  }
 }
 
 /** Update RACK from what this ACK delivered (call after the scoreboard took the ACK). */
@@ -285,6 +312,7 @@ export function enterLoss(t: TcbCore): void {
   t.cwnd = inFlight(t) + 1;
   t.cwndCnt = 0;
   t.caState = CaState.Loss;
+  t.cc.setState(CaState.Loss);
   t.highSeq = t.snd.max;
   t.tlpHighSeq = -1;
   t.reoAt = undefined;
@@ -325,7 +353,7 @@ export function onLossProbe(t: TcbCore, now: Instant): void {
     const offset = seqSub(t.snd.nxt, t.snd.una);
     let sent = false;
     if (unsent > 0 && offset + Math.min(unsent, t.sndMss) <= t.snd.wnd) {
-      sent = t.sendNewSegments(now, 1) > 0;
+      sent = t.sendNewSegments(now, 1, false, true) > 0;
       if (sent) t.tlpRetrans = false;
     }
     if (!sent) {

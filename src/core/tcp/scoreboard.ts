@@ -28,12 +28,16 @@ export const Seg = {
 } as const;
 
 const INITIAL_CAPACITY = 16;
+const NO_U32 = new Uint32Array(0);
+const NO_U8 = new Uint8Array(0);
+const NO_F64 = new Float64Array(0);
 
 export class Scoreboard {
-  private starts = new Uint32Array(INITIAL_CAPACITY);
-  private ends = new Uint32Array(INITIAL_CAPACITY);
-  private flagsArr = new Uint8Array(INITIAL_CAPACITY);
-  private sent = new Float64Array(INITIAL_CAPACITY);
+  // Allocated by the first `push` (an idle connection has nothing in flight).
+  private starts = NO_U32;
+  private ends = NO_U32;
+  private flagsArr = NO_U8;
+  private sent = NO_F64;
   private head = 0;
   private n = 0;
 
@@ -56,6 +60,9 @@ export class Scoreboard {
   ackedFirstSentAt = -1;
   /** Any record delivered since `beginAck` had been retransmitted. */
   deliveredRetrans = false;
+  /** Lowest start of a never-retransmitted record delivered since `beginAck` (valid with `hasLow`). */
+  deliveredLow = 0;
+  hasLow = false;
 
   get packetsOut(): number {
     return this.n;
@@ -80,6 +87,16 @@ export class Scoreboard {
 
   private slot(i: number): number {
     return (this.head + i) & (this.starts.length - 1);
+  }
+
+  /** Give the arrays back while nothing is in flight (they come back with the next segment). */
+  release(): void {
+    if (this.n !== 0) return;
+    this.starts = NO_U32;
+    this.ends = NO_U32;
+    this.flagsArr = NO_U8;
+    this.sent = NO_F64;
+    this.head = 0;
   }
 
   start(i: number): number {
@@ -115,7 +132,7 @@ export class Scoreboard {
   }
 
   private grow(): void {
-    const cap = this.starts.length * 2;
+    const cap = this.starts.length === 0 ? INITIAL_CAPACITY : this.starts.length * 2;
     const s = new Uint32Array(cap);
     const e = new Uint32Array(cap);
     const f = new Uint8Array(cap);
@@ -198,12 +215,17 @@ export class Scoreboard {
     this.deliveredFlags = 0;
     this.ackedFirstSentAt = -1;
     this.deliveredRetrans = false;
+    this.hasLow = false;
   }
 
   private delivered(k: number): void {
     const f = this.flagsArr[k]!;
     const at = this.sent[k]!;
     if (f & Seg.EVER_RETRANS) this.deliveredRetrans = true;
+    else if (!this.hasLow || seqLt(this.starts[k]!, this.deliveredLow)) {
+      this.deliveredLow = this.starts[k]!;
+      this.hasLow = true;
+    }
     if (at > this.deliveredSentAt || (at === this.deliveredSentAt && seqGt(this.ends[k]!, this.deliveredEnd))) {
       this.deliveredSentAt = at;
       this.deliveredEnd = this.ends[k]!;

@@ -27,6 +27,7 @@ import { TcpFlag, TcpRepr } from '../wire/tcp.js';
 import { TCP_MAX_OPTIONS_LEN } from '../wire/tcp-options.js';
 import { DEFAULT_PEER_MSS, MAX_QUICKACKS, MAX_WSCALE, MIN_MSS, retransmitBudgetUs, type TcpConfig } from './config.js';
 import { DETACHED_MIB, type TcpExtMib } from './mib.js';
+import { type CongestionControl, createCcOrDefault, CwndEvent } from './cc/index.js';
 import { CaState, enterLoss, INFINITE_SSTHRESH, inFlight, onLossProbe, onReorderTimeout, scheduleLossProbe } from './recovery.js';
 import { FALLBACK_RTO_US, INITIAL_RTO_US, RttEstimator } from './rtt.js';
 import { Scoreboard, Seg } from './scoreboard.js';
@@ -45,6 +46,29 @@ export class SendSequence {
   maxWnd = 0;
 }
 
+/**
+ * What a connection asks of its stack when it is reset or closed (the layer's `TcpConn` answers
+ * from the stack's sysctls and orphan count; docs/rst-close-wait.md, docs/linger.md).
+ */
+export interface ClosePolicy {
+  /** `net.ipv4.tcp_purge_receive_queue`: a RST in CLOSE-WAIT flushes the receive queue. */
+  purgeReceiveQueue(): boolean;
+  /** Retransmissions / probes an orphan gets (Linux tcp_orphan_retries: 0 means 8 while alive). */
+  orphanRetries(alive: boolean): number;
+  /** Orphans (this one included) shifted left by `shift` exceed `net.ipv4.tcp_max_orphans`. */
+  tooManyOrphans(shift: number): boolean;
+}
+
+/** The policy of a TCB without a stack: the sysctl defaults, no orphan limit. */
+export const DETACHED_CLOSE_POLICY: ClosePolicy = {
+  purgeReceiveQueue: () => false,
+  orphanRetries: (alive) => (alive ? 8 : 0),
+  tooManyOrphans: () => false,
+};
+
+/** Linux TCP_TIMEWAIT_LEN: an orphan that sent within it is reset when it runs out of resources. */
+const ORPHAN_RESET_RECENT_US = 60_000_000;
+
 /** Receive sequence variables (RFC 9293 §3.3.1). */
 export class ReceiveSequence {
   nxt = 0;
@@ -55,6 +79,13 @@ export class ReceiveSequence {
 }
 
 const TS_OPTION_LEN = 12; // nop, nop, timestamps
+
+// One scratch segment for every connection: a segment is built and handed to the sink (which
+// serialises it at once) within one synchronous call, so connections never need their own (it
+// saves about 2 KiB of heap per connection).
+const SCRATCH_OUT = new TcpRepr();
+const SCRATCH_SACK_IDX = new Int32Array(4);
+const SCRATCH_SACK_BLOCKS = new Uint32Array(8);
 
 export class TcbCore {
   state: TcpState = TcpState.CLOSED;
@@ -93,6 +124,8 @@ export class TcbCore {
   cwndCnt = 0;
   /** Congestion control by name (`TCP_CONGESTION`, `tcp_congestion_control`). */
   ccName = 'cubic';
+  /** The congestion control itself (cc/), created with the connection. */
+  cc: CongestionControl;
   readonly sb = new Scoreboard();
   caState: CaState = CaState.Open;
   /** SND.MAX when the current recovery episode began (RFC 6582 "recover"). */
@@ -111,10 +144,36 @@ export class TcbCore {
   cwndLimited = false;
   maxPacketsOut = 0;
   maxPacketsSeq = 0;
+  /** The reordering degree in segments (Linux tp->reordering; starts at `tcp_reordering`). */
+  reordering = 3;
+  /** Times reordering was seen (tcpi_reord_seen). */
+  reordSeen = 0;
   /** Segments retransmitted over the connection's life (tcpi_total_retrans). */
   totalRetrans = 0;
+  // ---- TCP_INFO counters (Linux names in comments) ----
+  segsOut = 0; // tcpi_segs_out
+  segsIn = 0; // tcpi_segs_in
+  dataSegsOut = 0; // tcpi_data_segs_out
+  dataSegsIn = 0; // tcpi_data_segs_in
+  bytesSent = 0; // tcpi_bytes_sent
+  bytesRetrans = 0; // tcpi_bytes_retrans
+  bytesAcked = 0; // tcpi_bytes_acked
+  bytesReceived = 0; // tcpi_bytes_received
+  delivered = 0; // tcpi_delivered
+  dsackDups = 0; // tcpi_dsack_dups
+  /**
+   * Linux's chrono: what limits the sender now (0 none, 1 busy, 2 the peer's window, 3 the send
+   * buffer) since `chronoStart`, and the µs spent in each before.
+   */
+  chronoType = 0;
+  chronoStart = 0;
+  chronoBusyUs = 0;
+  chronoRwndUs = 0;
+  chronoSndbufUs = 0;
   /** The stack's TcpExt counters (the layer attaches them). */
   mib: TcpExtMib = DETACHED_MIB;
+  /** Reset and orphan rules of the stack (the layer attaches them). */
+  closePolicy: ClosePolicy = DETACHED_CLOSE_POLICY;
 
   // ---- closing ----
   /** The application asked for a FIN (shutdown or close). */
@@ -179,6 +238,8 @@ export class TcbCore {
   sndSml = 0;
   /** Sequence number just past the data of the latest write call (where Linux marks PSH). */
   writeEnd = 0;
+  /** Segment size of the receive-offload aggregate being processed (0: an ordinary segment). */
+  rxGsoSize = 0;
   /** TCP_CORK; the current send carries MSG_MORE; one push overrides both (TCP_NODELAY set). */
   cork = false;
   holdPartial = false;
@@ -188,9 +249,15 @@ export class TcbCore {
   now = 0 as Instant;
 
   /** Scratch record every outgoing segment is built in. */
-  readonly out = new TcpRepr();
-  private readonly sackIdx = new Int32Array(4);
-  private readonly sackBlocks = new Uint32Array(8);
+  get out(): TcpRepr {
+    return SCRATCH_OUT;
+  }
+  private get sackIdx(): Int32Array {
+    return SCRATCH_SACK_IDX;
+  }
+  private get sackBlocks(): Uint32Array {
+    return SCRATCH_SACK_BLOCKS;
+  }
 
   constructor(
     readonly cfg: TcpConfig,
@@ -201,6 +268,8 @@ export class TcbCore {
     this.rtt = new RttEstimator(cfg.rtoMinUs, cfg.rtoMaxUs);
     this.rtt.reset(cfg.rtoInitUs);
     this.ccName = cfg.cc;
+    this.reordering = cfg.reordering;
+    this.cc = createCcOrDefault(cfg.cc, this, cfg.ccParams);
   }
 
   // =============================================================== opening
@@ -284,6 +353,7 @@ export class TcbCore {
     this.retransmits = 0;
     this.rtxAt = undefined;
     this.cwnd = this.cfg.initCwnd;
+    this.cc.init();
     this.sndSml = this.snd.una;
     this.lastDataAt = now;
     if (this.cfg.keepalive) this.keepaliveAt = (now + this.cfg.keepIdleUs) as Instant;
@@ -314,7 +384,12 @@ export class TcbCore {
       this.cfg.notsentLowat < 0xffffffff
         ? this.queueUnderLowat(data, off, len, now)
         : this.sndQueue.write(data, off, len);
-    if (n <= 0) return n < 0 ? n : -ERRNO.EAGAIN;
+    if (n <= 0) {
+      // Linux starts the send-buffer-limited clock when a writer finds no room.
+      if (this.sndQueue.free === 0) this.chronoBegin(3, now);
+      return n < 0 ? n : -ERRNO.EAGAIN;
+    }
+    this.chronoBegin(1, now);
     // MSG_MORE: more follows, so no PSH mark and a partial segment waits (Linux tcp_push with
     // MSG_MORE corks that push only).
     if (!more) this.writeEnd = seqAdd(this.snd.una, this.sndQueue.length);
@@ -431,17 +506,37 @@ export class TcbCore {
       case TcpState.ESTABLISHED:
       case TcpState.CLOSE_WAIT:
         if (!this.rcvQueue.isEmpty) {
+          this.mib.TcpExtTCPAbortOnClose++;
           this.abort(now);
           return;
         }
         this.shutdownWrite(now);
+        this.orphanOutOfResources(now, 0, true);
         return;
       case TcpState.FIN_WAIT_2:
         this.finWait2At = (now + this.cfg.finTimeoutUs) as Instant;
         return;
       default:
+        this.orphanOutOfResources(now, 0, true);
         return;
     }
+  }
+
+  /**
+   * Linux tcp_out_of_resources for an orphan (at close, shift 0, after the FIN; on its timers, shift
+   * = the backoff): when the stack holds more orphans than `tcp_max_orphans` allows, the connection
+   * is dropped — with `R.` (SEQ as any ACK) when asked or when it sent within the last 60 s or the
+   * peer's window is closed — and counted in TcpExtTCPAbortOnMemory. Returns whether it was dropped.
+   */
+  private orphanOutOfResources(now: Instant, shift: number, doReset: boolean): boolean {
+    const st = this.state;
+    if (!this.orphan || !this.synchronized() || st === TcpState.FIN_WAIT_2 || st === TcpState.TIME_WAIT) return false;
+    if (!this.closePolicy.tooManyOrphans(shift)) return false;
+    if (now - this.lastSendAt <= ORPHAN_RESET_RECENT_US || this.snd.wnd === 0) doReset = true;
+    if (doReset) this.xmit(TcpFlag.RST | TcpFlag.ACK, this.ackSeq(), 0, 0, now);
+    this.mib.TcpExtTCPAbortOnMemory++;
+    this.toClosed();
+    return true;
   }
 
   /** ABORT (RFC 9293 §3.10.5) / SO_LINGER {1, 0}: send `R.` with SEQ = SND.NXT, enter CLOSED. */
@@ -586,7 +681,15 @@ export class TcbCore {
     if (this.sb.packetsOut === 0) return;
     if (this.retransStamp < 0) this.retransStamp = now;
     const userTimeout = this.cfg.userTimeoutUs;
-    if (userTimeout > 0 ? now - this.retransStamp >= userTimeout : this.retransmits >= this.cfg.retries2) {
+    let retries = this.cfg.retries2;
+    if (this.orphan) {
+      // Linux tcp_write_timeout for a closed socket: tcp_orphan_retries instead of tcp_retries2
+      // (0 = 8 while the backed-off RTO is under the maximum), then the orphan limit.
+      const alive = this.rto() < this.cfg.rtoMaxUs;
+      retries = this.closePolicy.orphanRetries(alive);
+      if (this.orphanOutOfResources(now, this.backoff, alive || this.retransmits < retries)) return;
+    }
+    if (userTimeout > 0 ? now - this.retransStamp >= userTimeout : this.retransmits >= retries) {
       this.mib.TcpExtTCPAbortOnTimeout++;
       this.fail(ERRNO.ETIMEDOUT);
       return;
@@ -613,7 +716,18 @@ export class TcbCore {
       if (this.sb.packetsOut === 0) this.output(now);
       return;
     }
-    if (this.probes >= this.cfg.retries2) {
+    let maxProbes = this.cfg.retries2;
+    if (this.orphan) {
+      // Linux tcp_probe_timer for a closed socket: tcp_orphan_retries probes; one whose backed-off
+      // interval reached the maximum is dropped once its backoff reaches that count.
+      const alive = this.rtt.backedOffRtoUs(this.persistBackoff) < this.cfg.rtoMaxUs;
+      maxProbes = this.closePolicy.orphanRetries(alive);
+      if (!alive && this.persistBackoff >= maxProbes) this.probes = maxProbes;
+      else if (this.orphanOutOfResources(now, this.persistBackoff, true)) return;
+    }
+    if (this.probes >= maxProbes) {
+      // Linux tcp_write_err: nothing is sent, the connection is gone.
+      this.mib.TcpExtTCPAbortOnTimeout++;
       this.fail(ERRNO.ETIMEDOUT);
       return;
     }
@@ -711,6 +825,39 @@ export class TcbCore {
     this.keepaliveAt = (now + c.keepIntvlUs) as Instant;
   }
 
+  private chronoSet(type: number, now: Instant): void {
+    const d = now - this.chronoStart;
+    if (this.chronoType === 1) this.chronoBusyUs += d;
+    else if (this.chronoType === 2) this.chronoRwndUs += d;
+    else if (this.chronoType === 3) this.chronoSndbufUs += d;
+    this.chronoType = type;
+    this.chronoStart = now;
+  }
+
+  /** Linux tcp_chrono_start: a stronger limit (higher type) takes over. */
+  chronoBegin(type: number, now: Instant): void {
+    if (type > this.chronoType) this.chronoSet(type, now);
+  }
+
+  /** Linux tcp_chrono_stop: nothing queued ends the clock; else back to busy if `type` was on. */
+  chronoEnd(type: number, now: Instant): void {
+    if (this.sb.packetsOut === 0 && this.unsent() <= 0) {
+      if (this.chronoType !== 0) this.chronoSet(0, now);
+    } else if (type === this.chronoType) {
+      this.chronoSet(1, now);
+    }
+  }
+
+  /** µs spent busy / limited by the peer's window / by the send buffer, up to `now` (TCP_INFO). */
+  chronoStats(now: Instant): [number, number, number] {
+    const d = now - this.chronoStart;
+    return [
+      this.chronoBusyUs + (this.chronoType === 1 ? d : 0),
+      this.chronoRwndUs + (this.chronoType === 2 ? d : 0),
+      this.chronoSndbufUs + (this.chronoType === 3 ? d : 0),
+    ];
+  }
+
   /** Cwnd limits the sender (Linux tcp_is_cwnd_limited): in slow start, while cwnd < 2 × the most in flight. */
   isCwndLimited(): boolean {
     if (this.cwndLimited) return true;
@@ -729,22 +876,9 @@ export class TcbCore {
     }
   }
 
-  /** Slow start and congestion avoidance (RFC 5681 §3.1), in segments. */
+  /** Slow start and congestion avoidance, in segments: the congestion control decides (cc/). */
   growCwnd(segs: number): void {
-    if (segs <= 0) return;
-    if (this.cwnd < this.ssthresh) {
-      const room = this.ssthresh - this.cwnd;
-      const ss = Math.min(segs, room);
-      this.cwnd += ss;
-      segs -= ss;
-      if (segs <= 0) return;
-    }
-    this.cwndCnt += segs;
-    if (this.cwndCnt >= this.cwnd) {
-      const inc = Math.floor(this.cwndCnt / this.cwnd);
-      this.cwndCnt -= inc * this.cwnd;
-      this.cwnd += inc;
-    }
+    if (segs > 0) this.cc.congAvoid(segs);
   }
 
   /**
@@ -776,6 +910,7 @@ export class TcbCore {
     sb.markRetransmitted(i, now);
     this.retransmits = Math.max(this.retransmits, 0);
     this.totalRetrans++;
+    this.bytesRetrans += len;
     this.mib.RetransSegs++;
     if (this.caState === CaState.Recovery || this.caState === CaState.CWR) this.prrOut++;
     if (this.caState === CaState.Recovery) this.mib.TcpExtTCPFastRetrans++;
@@ -798,6 +933,7 @@ export class TcbCore {
     if (this.caState !== CaState.Loss) {
       this.highSeq = this.snd.max;
       this.caState = CaState.Loss;
+      this.cc.setState(CaState.Loss);
     }
     this.timing = false;
     this.output(now, true);
@@ -864,8 +1000,9 @@ export class TcbCore {
    * New data (and the FIN) within the peer's window and the congestion window, at most `limit`
    * segments; returns how many went out. Arms the loss probe or the RTO for what is in flight.
    */
-  sendNewSegments(now: Instant, limit: number, wakeup = false): number {
+  sendNewSegments(now: Instant, limit: number, wakeup = false, probe = false): number {
     let sent = 0;
+    let rwndLimited = false;
     while (sent < limit) {
       const q = this.sndQueue.length;
       const offset = seqSub(this.snd.nxt, this.snd.una);
@@ -880,12 +1017,14 @@ export class TcbCore {
         // Window-limited: only a segment that fits entirely, or anything when nothing is in flight.
         if (offset > 0 || room <= 0) len = 0;
         else len = room;
+        if (len === 0) rwndLimited = true;
       }
       const fin = this.finQueued && offset + len === q && (len > 0 || unsent === 0);
       if (len === 0 && !fin) break;
-      // A lone FIN goes whatever the congestion window says (Linux tcp_cwnd_test).
-      if (cwndRoom <= 0 && len > 0) break;
-      if (len > 0 && len < this.sndMss && !fin && len === unsent && !wakeup && !this.pushOnce) {
+      // A lone FIN goes whatever the congestion window says (Linux tcp_cwnd_test), and so does a
+      // tail loss probe (Linux forces one segment out).
+      if (cwndRoom <= 0 && len > 0 && !probe) break;
+      if (len > 0 && len < this.sndMss && !fin && len === unsent && !wakeup && !probe && !this.pushOnce) {
         // TCP_CORK and MSG_MORE hold a partial segment; Nagle (RFC 9293 §3.7.4), Minshall's
         // variant, holds new small data while a small segment is unacknowledged.
         if (this.cork || this.holdPartial) break;
@@ -893,7 +1032,8 @@ export class TcbCore {
       }
       if (room < 0) room = 0;
       let flags = TcpFlag.ACK;
-      if (len > 0 && (wakeup || this.pushes(offset, len, unsent, room, maxPayload, cwndRoom - 1))) {
+      const burstEnd = probe ? false : this.pushes(offset, len, unsent, room, maxPayload, cwndRoom - 1, sent);
+      if (len > 0 && (wakeup || burstEnd || (probe && seqAdd(this.snd.una, offset + len) === this.writeEnd))) {
         flags |= TcpFlag.PSH;
       }
       if (fin) flags |= TcpFlag.FIN;
@@ -905,6 +1045,7 @@ export class TcbCore {
       }
       // Committed.
       const wasEmpty = this.sb.packetsOut === 0;
+      if (wasEmpty && len > 0) this.cc.cwndEvent(CwndEvent.TX_START);
       const segFlags = (flags & TcpFlag.PSH ? Seg.PSH : 0) | (fin ? Seg.FIN : 0);
       this.sb.push(seq, seqAdd(seq, len + (fin ? 1 : 0)), segFlags, now);
       if (len > 0 && !this.timing) {
@@ -924,6 +1065,9 @@ export class TcbCore {
       sent++;
       if (fin) break;
     }
+    // Linux tcp_write_xmit: the peer's window is what stops us, or no longer is.
+    if (rwndLimited) this.chronoBegin(2, now);
+    else if (this.chronoType === 2) this.chronoEnd(2, now);
     if (sent > 0) {
       this.cwndValidate();
       if (limit !== 1) scheduleLossProbe(this, now, false);
@@ -943,6 +1087,7 @@ export class TcbCore {
     room: number,
     maxPayload: number,
     cwndRoomAfter: number,
+    sentBefore: number,
   ): boolean {
     const end = seqAdd(this.snd.una, offset + len);
     if (end === this.writeEnd) return true;
@@ -950,8 +1095,10 @@ export class TcbCore {
     // Observed Linux placement (google corpus tcp/nagle/https_client.pkt): the full segment before
     // a write's sub-MSS tail carries PSH too.
     if (left > 0 && left < maxPayload && len === maxPayload && seqAdd(end, left) === this.writeEnd) return true;
-    // In recovery a segment clocked out by one ACK is no burst end (Linux fragments its skb).
-    if (this.caState !== CaState.Open) return false;
+    // Out of the Open state a segment clocked out alone by one ACK is no burst end (Linux
+    // fragments its skb); a burst of two or more still is.
+    if (this.caState !== CaState.Open && sentBefore === 0 && cwndRoomAfter <= 0) return false;
+    if (this.caState === CaState.Recovery || this.caState === CaState.Loss) return false;
     return cwndRoomAfter <= 0 || room - len < Math.min(left, maxPayload);
   }
 
@@ -1112,6 +1259,13 @@ export class TcbCore {
     }
     if (this.sackOk && hasAck && this.ooo.count > 0 && !(flags & TcpFlag.RST)) this.addSack();
     const ok = this.sink.send(o, len > 0 ? this.sndQueue : undefined, skip, len);
+    if (ok) {
+      this.segsOut++;
+      if (len > 0) {
+        this.dataSegsOut++;
+        this.bytesSent += len;
+      }
+    }
     if (!ok || !hasAck) return ok;
     // RFC 9293 §3.8.6.2.2 bookkeeping: the window and the ACK just given.
     this.rcv.wnd = win * 2 ** this.rcvWscale;
@@ -1175,6 +1329,15 @@ export class TcbCore {
     this.sndQueue.clear();
   }
 
+  /** Drop both queues and the out-of-order ranges and release the queues' storage (CLOSED only). */
+  purgeQueues(): void {
+    this.rcvQueue.clear();
+    this.rcvQueue.resize(0);
+    this.ooo.clear();
+    this.sndQueue.clear();
+    this.sndQueue.resize(0);
+  }
+
   /** The connection failed with `errno` (reported once through recv/send/SO_ERROR). */
   fail(errno: number): void {
     this.err = errno;
@@ -1195,6 +1358,8 @@ export class TcbCore {
 
   /** The first data after a quiet period starts quick-ACK mode (Linux tcp_event_data_recv). */
   noteDataReceived(len: number, now: Instant): void {
+    // Linux tcp_measure_rcv_mss: an offload aggregate counts by the size of its segments.
+    if (this.rxGsoSize > 0 && this.rxGsoSize < len) len = this.rxGsoSize;
     if (len >= this.rcvMss) this.rcvMss = Math.min(len, this.cfg.advMss);
     if (this.atoUs === 0) {
       this.enterQuickAck();

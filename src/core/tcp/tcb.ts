@@ -36,6 +36,8 @@ export class Tcb extends TcbCore {
   /** A segment for this connection arrived (RFC 9293 §3.10.7). `payload[payloadOff..]` holds its data. */
   input(seg: TcpRepr, payload: Uint8Array, payloadOff: number, now: Instant): void {
     this.now = now;
+    this.segsIn++;
+    if (seg.payloadLen > 0) this.dataSegsIn++;
     segmentArrives(this, seg, payload, payloadOff, now);
   }
 }

@@ -7,6 +7,7 @@
  * fails with `unsupported command: NAME` and status 127.
  */
 import { canonicalSysctlName, type SysctlValue } from '../../core/stack/sysctl.js';
+import { moduleParamSysctl } from '../../core/tcp/cc/index.js';
 import type { DrillNamespace, RouteMetric } from './namespace.js';
 import { type AndOr, evalArithmetic, parseShell, type Pipeline, type SimpleCommand, ShellSyntaxError, type Word } from './shell.js';
 import { grep, nstat, type ToolResult } from './textutil.js';
@@ -165,8 +166,16 @@ export class ShellInterpreter {
     type Sink = 'out' | 'err' | 'null';
     let outTo: Sink = 'out';
     let errTo: Sink = 'err';
+    // `echo N > /sys/module/tcp_cubic/parameters/P` writes the stack's CUBIC parameter sysctl.
+    let paramFile: string | undefined;
     for (const r of c.redirects) {
       const target = this.expand(r.target);
+      const param = r.fd === 1 && (r.op === '>' || r.op === '>>') ? moduleParamSysctl(target) : undefined;
+      if (param !== undefined) {
+        paramFile = param;
+        outTo = 'null';
+        continue;
+      }
       if (r.op === '>&') {
         if (r.fd === 2 && target === '1') errTo = outTo;
         else if (r.fd === 1 && target === '2') outTo = errTo;
@@ -186,7 +195,11 @@ export class ShellInterpreter {
       }
     }
     const local: Out = { stdout: '', stderr: '' };
-    const status = this.dispatch(argv, stdin, local, cwd);
+    let status = this.dispatch(argv, stdin, local, cwd);
+    if (paramFile !== undefined && status === 0 && this.opts.ns.sysctls.set(paramFile, local.stdout.trim()) !== 0) {
+      local.stderr += `sh: ${argv[0] ?? ''}: write error: Invalid argument\n`;
+      status = 1;
+    }
     const send = (sink: Sink, text: string): void => {
       if (sink === 'out') out.stdout += text;
       else if (sink === 'err') out.stderr += text;

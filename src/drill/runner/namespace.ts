@@ -47,6 +47,10 @@ export class StackNamespace implements DrillNamespace {
       out.set('TcpExtListenDrops', t.ListenDrops);
       out.set('TcpExtTWRecycled', t.TimeWaitRecycled);
       out.set('TcpExtInactivityResets', t.InactivityResets);
+      // The TcpExt counters the connections keep (mib.ts); RetransSegs is `Tcp` + the name.
+      for (const [k, v] of Object.entries(this.tcp.mib)) {
+        if (typeof v === 'number') out.set(k.startsWith('TcpExt') ? k : `Tcp${k}`, v);
+      }
     }
     return out;
   }

@@ -181,6 +181,17 @@ describe('shell interpreter: devices, routes, sequences', () => {
     assert.equal(r.sleepUs, 1_250_000);
     assert.equal(r.status, 0);
   });
+  it('maps echo > /sys/module/tcp_cubic/parameters/P to the stack sysctl net.wirestack.cubic_P', () => {
+    const { ns, sh } = shell();
+    const r = sh.run('echo 1 > /sys/module/tcp_cubic/parameters/hystart_detect');
+    assert.equal(r.status, 0);
+    assert.equal(r.stdout, '');
+    assert.equal(ns.sysctls.int('net.wirestack.cubic_hystart_detect'), 1);
+    const bad = sh.run('echo 9 > /sys/module/tcp_cubic/parameters/hystart_detect');
+    assert.equal(bad.status, 1);
+    assert.equal(ns.sysctls.int('net.wirestack.cubic_hystart_detect'), 1);
+  });
+
   it('fails unsupported commands with status 127 and a clear message', () => {
     const { sh } = shell();
     const r = sh.run('/bin/rm -f /tmp/testfile');
@@ -188,7 +199,7 @@ describe('shell interpreter: devices, routes, sequences', () => {
     assert.equal(r.stderr, 'unsupported command: /bin/rm\n');
     assert.deepEqual(r.unsupported, ['/bin/rm']);
     assert.equal(sh.run('python3 x.py').stderr, 'unsupported command: python3\n');
-    assert.match(sh.run('echo 3 > /sys/module/tcp_cubic/parameters/hystart_detect').stderr, /^unsupported command: echo 1> \/sys/);
+    assert.match(sh.run('echo 3 > /sys/module/tcp_bbr/parameters/x').stderr, /^unsupported command: echo 1> \/sys/);
     assert.match(sh.run('grep " 0A " /proc/net/tcp').stderr, /^unsupported command: grep \(reading files/);
     assert.equal(sh.run('echo $(date)').status, 2);
   });

@@ -100,8 +100,8 @@ describe('drill runner: scripts that must fail', () => {
     });
 
     test(`a tcp_info field the stack does not report is named as such [${v}]`, () => {
-      const m = fails(`${HANDSHAKE}+0 %{ assert tcpi_rwnd_limited == 0 }%\n`, v);
-      assert.match(m, /NameError: name 'tcpi_rwnd_limited' is not defined \(a tcp_info field the stack does not report\)/);
+      const m = fails(`${HANDSHAKE}+0 %{ assert tcpi_delivery_rate == 0 }%\n`, v);
+      assert.match(m, /NameError: name 'tcpi_delivery_rate' is not defined \(a tcp_info field the stack does not report\)/);
     });
 
     test(`wrong epoll_wait result and events [${v}]`, () => {
