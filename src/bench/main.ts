@@ -19,6 +19,8 @@ import { checksumSuite } from './checksum.js';
 import { storageSuite } from './storage.js';
 import { churnSuite } from './suites/churn.js';
 import { idleMemorySuite } from './suites/idle-memory.js';
+import { simCcSuite } from './suites/sim-cc.js';
+import { tunSuite } from './suites/tun.js';
 import { tcpBulkSuite } from './tcp-bulk.js';
 import type { BenchCase, BenchSuite } from './suite.js';
 import { tcpWireSuite } from './tcp-wire.js';
@@ -31,6 +33,8 @@ export const SUITES: BenchSuite[] = [
   tcpBulkSuite,
   churnSuite,
   idleMemorySuite,
+  tunSuite,
+  simCcSuite,
 ];
 
 export interface CaseResult {

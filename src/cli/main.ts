@@ -8,6 +8,7 @@ import { registerConformance } from './conformance.js';
 import { registerDemo } from './demo.js';
 import { registerDrill } from './drill.js';
 import { registerPcap } from './pcap.js';
+import { registerRun } from './run.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerDrill(program);
   registerPcap(program);
+  registerRun(program);
   return program;
 }
 
