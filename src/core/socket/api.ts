@@ -637,7 +637,7 @@ export class SocketApi {
     const t = s.tcb;
     if (t === undefined) return -ERRNO.EPIPE;
     if (s.wrShut && t.error === 0) return -ERRNO.EPIPE;
-    const n = t.send(data, off, len, now, (flags & LINUX.MSG_MORE) !== 0);
+    const n = t.send(data, off, len, now, (flags & LINUX.MSG_MORE) !== 0, (flags & LINUX.MSG_EOR) !== 0);
     this.tcp.touch(t);
     return n;
   }

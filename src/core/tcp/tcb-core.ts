@@ -86,6 +86,7 @@ const TS_OPTION_LEN = 12; // nop, nop, timestamps
 const SCRATCH_OUT = new TcpRepr();
 const SCRATCH_SACK_IDX = new Int32Array(4);
 const SCRATCH_SACK_BLOCKS = new Uint32Array(8);
+const NO_MARKS = new Uint32Array(0);
 
 export class TcbCore {
   state: TcpState = TcpState.CLOSED;
@@ -240,6 +241,9 @@ export class TcbCore {
   writeEnd = 0;
   /** Segment size of the receive-offload aggregate being processed (0: an ordinary segment). */
   rxGsoSize = 0;
+  /** Record ends (MSG_EOR) not yet passed by SND.NXT, in order. */
+  private eorMarks = NO_MARKS;
+  private eorCount = 0;
   /** TCP_CORK; the current send carries MSG_MORE; one push overrides both (TCP_NODELAY set). */
   cork = false;
   holdPartial = false;
@@ -369,7 +373,7 @@ export class TcbCore {
    * bytes accepted, or -EAGAIN (queue full / still connecting), -EPIPE (shut down or closed), or a
    * pending error (consumed, as Linux's send does).
    */
-  send(data: Uint8Array, off: number, len: number, now: Instant = this.now, more = false): number {
+  send(data: Uint8Array, off: number, len: number, now: Instant = this.now, more = false, eor = false): number {
     this.now = now;
     const st = this.state;
     if (st !== TcpState.ESTABLISHED && st !== TcpState.CLOSE_WAIT) {
@@ -393,6 +397,8 @@ export class TcbCore {
     // MSG_MORE: more follows, so no PSH mark and a partial segment waits (Linux tcp_push with
     // MSG_MORE corks that push only).
     if (!more) this.writeEnd = seqAdd(this.snd.una, this.sndQueue.length);
+    // MSG_EOR (Linux skb->eor): the record ends here; no segment will carry bytes of both sides.
+    if (eor && n === len) this.addEor(seqAdd(this.snd.una, this.sndQueue.length));
     this.holdPartial = more;
     this.output(now);
     this.holdPartial = false;
@@ -424,6 +430,28 @@ export class TcbCore {
       if (tail + n >= goal) this.output(now);
     }
     return done > 0 ? done : -ERRNO.EAGAIN;
+  }
+
+  /** Mark a record end at `seq` (MSG_EOR). */
+  private addEor(seq: number): void {
+    if (this.eorCount === this.eorMarks.length) {
+      const next = new Uint32Array(Math.max(4, this.eorMarks.length * 2));
+      next.set(this.eorMarks.subarray(0, this.eorCount));
+      this.eorMarks = next;
+    }
+    this.eorMarks[this.eorCount++] = seq >>> 0;
+  }
+
+  /** The first record end after SND.NXT (MSG_EOR), dropping those already sent; -1 when none. */
+  private nextEor(): number {
+    const nxt = this.snd.nxt;
+    let drop = 0;
+    while (drop < this.eorCount && !seqGt(this.eorMarks[drop]!, nxt)) drop++;
+    if (drop > 0) {
+      this.eorMarks.copyWithin(0, drop, this.eorCount);
+      this.eorCount -= drop;
+    }
+    return this.eorCount > 0 ? this.eorMarks[0]! : -1;
   }
 
   /** TCP_CORK: while set, partial segments wait; clearing it sends what waits (Linux). */
@@ -1013,6 +1041,9 @@ export class TcbCore {
       let room = this.snd.wnd - offset;
       const maxPayload = this.maxPayload();
       let len = Math.min(unsent, maxPayload);
+      const eorAt = this.eorCount > 0 ? this.nextEor() : -1;
+      const toEor = eorAt >= 0 ? seqSub(eorAt, this.snd.nxt) : -1;
+      if (toEor > 0 && len > toEor) len = toEor;
       if (len > room) {
         // Window-limited: only a segment that fits entirely, or anything when nothing is in flight.
         if (offset > 0 || room <= 0) len = 0;
@@ -1032,7 +1063,8 @@ export class TcbCore {
       }
       if (room < 0) room = 0;
       let flags = TcpFlag.ACK;
-      const burstEnd = probe ? false : this.pushes(offset, len, unsent, room, maxPayload, cwndRoom - 1, sent);
+      const burstEnd =
+        len === toEor || (probe ? false : this.pushes(offset, len, unsent, room, maxPayload, cwndRoom - 1, sent));
       if (len > 0 && (wakeup || burstEnd || (probe && seqAdd(this.snd.una, offset + len) === this.writeEnd))) {
         flags |= TcpFlag.PSH;
       }

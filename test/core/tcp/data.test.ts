@@ -293,6 +293,21 @@ describe('retransmission', () => {
     assert.equal(h.tcb.recv(new Uint8Array(1), 0, 1), -ERRNO.ETIMEDOUT);
   });
 
+  test('MSG_EOR: no segment carries bytes of two records; the record end carries PSH', () => {
+    const h = Harness.established(NO_TS, PLAIN);
+    h.tcb.cfg.nodelay = true; // no Nagle hold for the sub-MSS tail
+    h.tcb.cork = true; // queue all three writes first
+    const d = new Uint8Array(1000);
+    assert.equal(h.tcb.send(d, 0, 1000, h.t), 1000);
+    assert.equal(h.tcb.send(d, 0, 300, h.t, false, true), 300);
+    assert.equal(h.tcb.send(d, 0, 1000, h.t), 1000);
+    h.tcb.setCork(false, h.t);
+    h.expect(
+      { flags: 'P.', seq: L + 1, data: 1300 },
+      { flags: 'P.', seq: L + 1301, data: 1000 },
+    );
+  });
+
   test('TCP_USER_TIMEOUT: give up by time since the first retransmission, not by count', () => {
     const h = Harness.established({ ...NO_TS, sock: { userTimeoutMs: 1000 } }, PLAIN);
     h.send('a');
