@@ -364,8 +364,9 @@ export function prepare(
       const level = evalInt(args[1]!);
       const opt = evalInt(args[2]!);
       const v = args[3]!;
-      let value: number | Linger;
+      let value: number | Linger | string;
       if (v.kind === 'linger') value = { onoff: v.onoff, linger: v.linger };
+      else if (v.kind === 'string') value = v.value; // e.g. TCP_CONGESTION "reno"
       else value = evalInt(v);
       return { ...base, run: () => api.setsockopt(f, level, opt, value) };
     }
@@ -375,15 +376,16 @@ export function prepare(
       const level = evalInt(args[1]!);
       const opt = evalInt(args[2]!);
       const v = args[3]!;
-      const want = v.kind === 'ellipsis' ? undefined : v.kind === 'linger' ? v : evalInt(v);
+      const want =
+        v.kind === 'ellipsis' ? undefined : v.kind === 'linger' ? v : v.kind === 'string' ? v.value : evalInt(v);
       void lenArg;
       return {
         ...base,
         run: () => api.getsockopt(f, level, opt),
         check: (r) => {
           if (want === undefined || r.ret < 0) return undefined;
-          if (typeof want === 'number') {
-            return r.value === want ? undefined : `Bad getsockopt optval: expected: ${want} actual: ${JSON.stringify(r.value)}`;
+          if (typeof want === 'number' || typeof want === 'string') {
+            return r.value === want ? undefined : `Bad getsockopt optval: expected: ${JSON.stringify(want)} actual: ${JSON.stringify(r.value)}`;
           }
           const got = r.value as Linger | undefined;
           return got?.onoff === want.onoff && got.linger === want.linger
