@@ -209,6 +209,10 @@ class Waiter implements PendingCall {
 
 export class SocketApi {
   private readonly files: (FileEntry | undefined)[] = [];
+  /** No fd below this one is free (the lowest free fd is searched from here, as POSIX wants it). */
+  private lowFree = 3;
+  /** The open epoll instances (close removes an fd from their interest lists). */
+  private readonly epolls = new Set<Epoll>();
   private readonly clock: () => Instant;
   private readonly bsdLinger: boolean;
   private nextEphemeral = 0;
@@ -225,9 +229,11 @@ export class SocketApi {
   // ================================================================ fd table
 
   private alloc(f: FileEntry): number {
-    let fd = 3;
+    let fd = this.lowFree;
     while (this.files[fd] !== undefined) fd++;
     this.files[fd] = f;
+    this.lowFree = fd + 1;
+    if (f.isEpoll) this.epolls.add(f);
     return fd;
   }
 
@@ -735,8 +741,12 @@ export class SocketApi {
     const f = Number.isInteger(fd) && fd >= 0 ? this.files[fd] : undefined;
     if (f === undefined) return fail(ERRNO.EBADF);
     this.files[fd] = undefined;
-    for (const e of this.files) if (e !== undefined && e.isEpoll) e.interest.delete(fd);
-    if (f.isEpoll) return ok();
+    if (fd < this.lowFree) this.lowFree = fd;
+    for (const e of this.epolls) e.interest.delete(fd);
+    if (f.isEpoll) {
+      this.epolls.delete(f);
+      return ok();
+    }
     const s = f;
     const now = this.clock();
     if (!s.isTcp) {
